@@ -1,0 +1,676 @@
+/*
+ * Open handles: the descriptor table, data I/O, positions and directory
+ * reading.
+ *
+ * A descriptor indexes v->htab. A handle is counted: the table slot holds
+ * one reference and every call using it holds another, so vfs_close() in
+ * one thread never frees a handle another thread is reading through. The
+ * handle holds a node reference, which keeps an unlinked file alive in its
+ * store until the last close, and makes unmount see it as busy.
+ *
+ * Directory offsets (vfs_dirent.off) encode where reading resumes: 0 and 1
+ * for "." and "..", then the mount-trie phase (mount points below this
+ * directory) with an index into the trie's child list, then the store's
+ * own cookies. Each phase keeps its own order stable, so an entry that
+ * exists throughout an iteration is returned once.
+ */
+#include "core_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Largest single transfer, as Linux's MAX_RW_COUNT. */
+#define RW_MAX ((size_t)0x7ffff000)
+
+#define OFF_PHASE_TRIE  (UINT64_C(1) << 62)
+#define OFF_PHASE_STORE (UINT64_C(2) << 62)
+#define OFF_PHASE_MASK  (UINT64_C(3) << 62)
+
+/* ---- the descriptor table -------------------------------------------- */
+
+static int handle_install(vfs *v, struct vfs_handle *h)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&v->hlock);
+	for (i = v->hfree_hint; i < v->htab_size; i++)
+		if (v->htab[i] == NULL)
+			goto found;
+	for (i = 0; i < v->hfree_hint && i < v->htab_size; i++)
+		if (v->htab[i] == NULL)
+			goto found;
+	if (v->htab_size >= v->max_handles) {
+		pthread_mutex_unlock(&v->hlock);
+		return -EMFILE;
+	}
+	{
+		uint32_t n = v->htab_size ? v->htab_size * 2 : 64;
+		struct vfs_handle **t;
+
+		if (n > v->max_handles)
+			n = v->max_handles;
+		t = realloc(v->htab, n * sizeof(*t));
+		if (t == NULL) {
+			pthread_mutex_unlock(&v->hlock);
+			return -ENOMEM;
+		}
+		memset(t + v->htab_size, 0, (n - v->htab_size) * sizeof(*t));
+		i = v->htab_size;
+		v->htab = t;
+		v->htab_size = n;
+	}
+found:
+	v->htab[i] = h;
+	v->hfree_hint = i + 1;
+	pthread_mutex_unlock(&v->hlock);
+	return (int)i;
+}
+
+int vfs__handle_get(vfs *v, int fd, struct vfs_handle **out)
+{
+	struct vfs_handle *h = NULL;
+
+	pthread_mutex_lock(&v->hlock);
+	if (fd >= 0 && (uint32_t)fd < v->htab_size)
+		h = v->htab[fd];
+	if (h != NULL)
+		atomic_fetch_add(&h->refs, 1);
+	pthread_mutex_unlock(&v->hlock);
+	*out = h;
+	return h != NULL ? 0 : -EBADF;
+}
+
+static void handle_free(vfs *v, struct vfs_handle *h)
+{
+	vfs_node *n = h->node;
+
+	if (n->mnt != NULL) {
+		if (n->mnt->store->ops.release != NULL)
+			n->mnt->store->ops.release(n->mnt->store->state, n->id,
+			                           h->fh);
+		atomic_fetch_sub(&n->mnt->nopen, 1);
+	}
+	vfs__node_put(v, n);
+	pthread_mutex_destroy(&h->lock);
+	free(h->dbuf);
+	free(h);
+}
+
+void vfs__handle_put(vfs *v, struct vfs_handle *h)
+{
+	if (atomic_fetch_sub(&h->refs, 1) == 1)
+		handle_free(v, h);
+}
+
+void vfs__handles_close_all(vfs *v)
+{
+	for (uint32_t i = 0; i < v->htab_size; i++) {
+		if (v->htab[i] != NULL)
+			handle_free(v, v->htab[i]);
+		v->htab[i] = NULL;
+	}
+	free(v->htab);
+	v->htab = NULL;
+	v->htab_size = 0;
+}
+
+/* ---- open ------------------------------------------------------------- */
+
+int vfs__open_node(struct vfs_ctx *c, vfs_node *node, int flags, bool created,
+                   uint64_t parent_ino)
+{
+	int acc = flags & O_ACCMODE;
+	bool trunc;
+	struct vfs_handle *h;
+	vfs_store *s;
+	void *fh = NULL;
+	vfs_attr a;
+	int rc, fd;
+
+	if (acc == O_ACCMODE)
+		return -EINVAL;
+	rc = vfs__node_getattr(c->v, node, &a);
+	if (rc < 0)
+		return rc;
+	switch (a.mode & S_IFMT) {
+	case S_IFDIR:
+		if (acc != O_RDONLY)
+			return -EISDIR;
+		break;
+	case S_IFREG:
+		break;
+	case S_IFLNK:
+		return -ELOOP;
+	default:
+		/* FIFOs, sockets and devices exist as metadata only. */
+		return (flags & O_DIRECTORY) ? -ENOTDIR : -ENXIO;
+	}
+	if ((flags & O_DIRECTORY) && !S_ISDIR(a.mode))
+		return -ENOTDIR;
+	trunc = (flags & O_TRUNC) && S_ISREG(a.mode) && !created;
+	if ((acc != O_RDONLY || trunc) && vfs__readonly(node))
+		return -EROFS;
+	if (!created && c->check) {
+		int mask = 0;
+
+		if (acc != O_WRONLY)
+			mask |= VFS__MAY_READ;
+		if (acc != O_RDONLY || trunc)
+			mask |= VFS__MAY_WRITE;
+		rc = vfs__permission(c, &a, mask);
+		if (rc < 0)
+			return rc;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return -ENOMEM;
+	s = node->mnt != NULL ? node->mnt->store : NULL;
+	if (s != NULL && s->ops.open != NULL) {
+		rc = s->ops.open(s->state, node->id, acc, &fh);
+		if (rc < 0) {
+			free(h);
+			return rc;
+		}
+	}
+	if (trunc) {
+		vfs_setattr set = {.valid = VFS_SET_SIZE | VFS_SET_MTIME_NOW,
+		                   .size = 0};
+
+		rc = vfs__do_setattr(c, node, &set, NULL);
+		if (rc < 0)
+			goto fail;
+	}
+	pthread_mutex_init(&h->lock, NULL);
+	vfs__node_hold(c->v, node);
+	h->node = node;
+	h->fh = fh;
+	h->flags = flags;
+	h->parent_ino = parent_ino;
+	atomic_init(&h->refs, 1);
+	if (node->mnt != NULL)
+		atomic_fetch_add(&node->mnt->nopen, 1);
+	fd = handle_install(c->v, h);
+	if (fd < 0)
+		vfs__handle_put(c->v, h);
+	return fd;
+fail:
+	if (s != NULL && s->ops.release != NULL)
+		s->ops.release(s->state, node->id, fh);
+	free(h);
+	return rc;
+}
+
+/* ---- data I/O ---------------------------------------------------------- */
+
+/* Run f with the descriptor's handle under the namespace read lock. */
+#define WITH_HANDLE(v, fd, h, rc)                                              \
+	struct vfs_handle *h;                                                  \
+	if ((v) == NULL)                                                       \
+		return -EINVAL;                                                \
+	pthread_rwlock_rdlock(&(v)->mlock);                                    \
+	rc = vfs__handle_get((v), (fd), &h);                                   \
+	if (rc < 0) {                                                          \
+		pthread_rwlock_unlock(&(v)->mlock);                            \
+		return rc;                                                     \
+	}
+
+#define END_HANDLE(v, h)                                                       \
+	vfs__handle_put((v), h);                                               \
+	pthread_rwlock_unlock(&(v)->mlock);
+
+static int64_t file_pread(vfs *v, struct vfs_handle *h, void *buf, size_t count,
+                          int64_t off)
+{
+	vfs_node *n = h->node;
+
+	if ((h->flags & O_ACCMODE) == O_WRONLY)
+		return -EBADF;
+	if (S_ISDIR(n->type))
+		return -EISDIR;
+	if (off < 0)
+		return -EINVAL;
+	if (count > RW_MAX)
+		count = RW_MAX;
+	if (off >= VFS_FILE_SIZE_MAX || count == 0)
+		return 0;
+	if ((uint64_t)count > (uint64_t)(VFS_FILE_SIZE_MAX - off))
+		count = (size_t)(VFS_FILE_SIZE_MAX - off);
+	return n->mnt->store->ops.read(n->mnt->store->state, n->id, h->fh, buf,
+	                               count, off);
+}
+
+VFS_EXTERN int64_t vfs_pread(vfs *v, int fd, void *buf, size_t count,
+                             int64_t offset)
+{
+	int64_t rc;
+	WITH_HANDLE(v, fd, h, rc)
+	rc = file_pread(v, h, buf, count, offset);
+	END_HANDLE(v, h)
+	return rc;
+}
+
+VFS_EXTERN int64_t vfs_read(vfs *v, int fd, void *buf, size_t count)
+{
+	int64_t rc;
+	WITH_HANDLE(v, fd, h, rc)
+	pthread_mutex_lock(&h->lock);
+	rc = file_pread(v, h, buf, count, h->pos);
+	if (rc > 0)
+		h->pos += rc;
+	pthread_mutex_unlock(&h->lock);
+	END_HANDLE(v, h)
+	return rc;
+}
+
+/* Clear setuid/setgid before data changes, as the kernel does for callers
+ * without CAP_FSETID (here: anyone but uid 0). */
+static int file_kill_suid(struct vfs_ctx *c, vfs_node *n)
+{
+	vfs_attr a;
+	uint32_t mode;
+	int rc;
+
+	if (c->cred->uid == 0)
+		return 0;
+	rc = vfs__node_getattr(c->v, n, &a);
+	if (rc < 0)
+		return rc;
+	mode = a.mode & 07777;
+	if (mode & S_ISUID)
+		mode &= ~(uint32_t)S_ISUID;
+	if ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		mode &= ~(uint32_t)S_ISGID;
+	if (mode == (a.mode & 07777))
+		return 0;
+	{
+		vfs_setattr set = {.valid = VFS_SET_MODE, .mode = mode};
+		vfs_store *s = n->mnt->store;
+
+		return s->ops.setattr(s->state, n->id, &set, &a);
+	}
+}
+
+int64_t vfs__file_pwrite(struct vfs_ctx *c, struct vfs_handle *h,
+                         const void *buf, size_t count, int64_t off,
+                         bool use_pos)
+{
+	vfs_node *n = h->node;
+	bool append = (h->flags & O_APPEND) != 0;
+	vfs_store *s;
+	int64_t rc;
+
+	if ((h->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (S_ISDIR(n->type))
+		return -EISDIR;
+	if (off < 0)
+		return -EINVAL;
+	if (count > RW_MAX)
+		count = RW_MAX;
+	if (use_pos)
+		pthread_mutex_lock(&h->lock);
+	if (use_pos)
+		off = h->pos;
+	if (!append) {
+		if ((uint64_t)count > (uint64_t)(INT64_MAX - off)) {
+			rc = -EINVAL;
+			goto out;
+		}
+		if (off + (int64_t)count > VFS_FILE_SIZE_MAX ||
+		    off >= VFS_FILE_SIZE_MAX) {
+			rc = -EFBIG;
+			goto out;
+		}
+	}
+	rc = 0;
+	if (count == 0)
+		goto out;
+	s = n->mnt->store;
+	rc = file_kill_suid(c, n);
+	if (rc < 0)
+		goto out;
+	rc = s->ops.write(s->state, n->id, h->fh, buf, count, &off,
+	                  append ? VFS_WRITE_APPEND : 0);
+	if (rc > 0 && use_pos)
+		h->pos = off + rc;
+out:
+	if (use_pos)
+		pthread_mutex_unlock(&h->lock);
+	return rc;
+}
+
+VFS_EXTERN int64_t vfs_pwrite_as(vfs *v, const vfs_cred *cred, int fd,
+                                 const void *buf, size_t count, int64_t offset)
+{
+	struct vfs_ctx c;
+	int64_t rc;
+
+	if (cred == NULL)
+		return -EINVAL;
+	WITH_HANDLE(v, fd, h, rc)
+	vfs__ctx_node(v, cred, &c);
+	rc = vfs__file_pwrite(&c, h, buf, count, offset, false);
+	END_HANDLE(v, h)
+	return rc;
+}
+
+static int64_t file_write(vfs *v, int fd, const void *buf, size_t count,
+                          int64_t offset, bool use_pos)
+{
+	struct vfs_ctx c;
+	int64_t rc;
+	WITH_HANDLE(v, fd, h, rc)
+	vfs__ctx_path(v, &c);
+	rc = vfs__file_pwrite(&c, h, buf, count, offset, use_pos);
+	vfs__ctx_done(&c);
+	END_HANDLE(v, h)
+	return rc;
+}
+
+VFS_EXTERN int64_t vfs_pwrite(vfs *v, int fd, const void *buf, size_t count,
+                              int64_t offset)
+{
+	return file_write(v, fd, buf, count, offset, false);
+}
+
+VFS_EXTERN int64_t vfs_write(vfs *v, int fd, const void *buf, size_t count)
+{
+	return file_write(v, fd, buf, count, 0, true);
+}
+
+VFS_EXTERN int64_t vfs_lseek(vfs *v, int fd, int64_t offset, int whence)
+{
+	int64_t rc, base = 0;
+	vfs_attr a;
+	WITH_HANDLE(v, fd, h, rc)
+	pthread_mutex_lock(&h->lock);
+	if (S_ISDIR(h->node->type)) {
+		/* Directories: only rewinding and telling make sense. */
+		if (whence == SEEK_SET && offset >= 0) {
+			h->dir_off = (uint64_t)offset;
+			h->dbuf_len = h->dbuf_pos = 0;
+			rc = offset;
+		} else if (whence == SEEK_CUR && offset == 0) {
+			rc = (int64_t)h->dir_off;
+		} else {
+			rc = -EINVAL;
+		}
+		goto out;
+	}
+	switch (whence) {
+	case SEEK_SET:
+		break;
+	case SEEK_CUR:
+		base = h->pos;
+		break;
+	case SEEK_END:
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		rc = vfs__node_getattr(v, h->node, &a);
+		if (rc < 0)
+			goto out;
+		base = a.size;
+		break;
+	default:
+		rc = -EINVAL;
+		goto out;
+	}
+	if (whence == SEEK_DATA || whence == SEEK_HOLE) {
+		/* Holes are not reported: data runs to the end of file. */
+		if (offset < 0 || offset >= base) {
+			rc = -ENXIO;
+			goto out;
+		}
+		rc = h->pos = whence == SEEK_DATA ? offset : base;
+		goto out;
+	}
+	if ((offset > 0 && base > INT64_MAX - offset)) {
+		rc = -EOVERFLOW;
+		goto out;
+	}
+	if (base + offset < 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = h->pos = base + offset;
+out:
+	pthread_mutex_unlock(&h->lock);
+	END_HANDLE(v, h)
+	return rc;
+}
+
+VFS_EXTERN int vfs_ftruncate(vfs *v, int fd, int64_t size)
+{
+	struct vfs_ctx c;
+	int rc;
+
+	if (size < 0)
+		return -EINVAL;
+	WITH_HANDLE(v, fd, h, rc)
+	if ((h->flags & O_ACCMODE) == O_RDONLY || !S_ISREG(h->node->type)) {
+		rc = -EINVAL;
+	} else {
+		vfs_setattr set = {.valid = VFS_SET_SIZE | VFS_SET_MTIME_NOW |
+		                            VFS__SET_FROM_FD,
+		                   .size = size};
+
+		vfs__ctx_path(v, &c);
+		rc = vfs__do_setattr(&c, h->node, &set, NULL);
+		vfs__ctx_done(&c);
+	}
+	END_HANDLE(v, h)
+	return rc;
+}
+
+static int file_fsync(vfs *v, int fd, int datasync)
+{
+	int rc;
+	WITH_HANDLE(v, fd, h, rc)
+	{
+		vfs_node *n = h->node;
+
+		if (n->mnt != NULL && n->mnt->store->ops.fsync != NULL)
+			rc = n->mnt->store->ops.fsync(n->mnt->store->state,
+			                              n->id, h->fh, datasync);
+	}
+	END_HANDLE(v, h)
+	return rc;
+}
+
+VFS_EXTERN int vfs_fsync(vfs *v, int fd)
+{
+	return file_fsync(v, fd, 0);
+}
+
+VFS_EXTERN int vfs_fdatasync(vfs *v, int fd)
+{
+	return file_fsync(v, fd, 1);
+}
+
+VFS_EXTERN int vfs_fstat(vfs *v, int fd, vfs_attr *out)
+{
+	int rc;
+
+	if (out == NULL)
+		return -EFAULT;
+	WITH_HANDLE(v, fd, h, rc)
+	rc = vfs__node_getattr(v, h->node, out);
+	END_HANDLE(v, h)
+	return rc;
+}
+
+VFS_EXTERN int vfs_close(vfs *v, int fd)
+{
+	struct vfs_handle *h = NULL;
+
+	if (v == NULL)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&v->mlock);
+	pthread_mutex_lock(&v->hlock);
+	if (fd >= 0 && (uint32_t)fd < v->htab_size) {
+		h = v->htab[fd];
+		v->htab[fd] = NULL;
+		if ((uint32_t)fd < v->hfree_hint)
+			v->hfree_hint = (uint32_t)fd;
+	}
+	pthread_mutex_unlock(&v->hlock);
+	if (h != NULL)
+		vfs__handle_put(v, h);
+	pthread_rwlock_unlock(&v->mlock);
+	return h != NULL ? 0 : -EBADF;
+}
+
+VFS_EXTERN int vfs_fd_node(vfs *v, int fd, vfs_node **out)
+{
+	int rc;
+
+	if (out == NULL)
+		return -EFAULT;
+	WITH_HANDLE(v, fd, h, rc)
+	vfs__node_hold(v, h->node);
+	*out = h->node;
+	END_HANDLE(v, h)
+	return rc;
+}
+
+/* ---- directories ------------------------------------------------------- */
+
+struct dir_fill {
+	struct vfs_handle *h;
+	const struct vfs_mount *mnt;
+	const struct vfs_mtree *mt; /* skip store names shadowed by mounts */
+};
+
+static int dir_emit(struct vfs_handle *h, const char *name, size_t len,
+                    uint64_t ino, uint32_t type, uint64_t off)
+{
+	struct vfs_direntry *e;
+
+	if (h->dbuf_len == VFS__DIRBUF)
+		return 1;
+	e = &h->dbuf[h->dbuf_len++];
+	memcpy(e->name, name, len);
+	e->name[len] = '\0';
+	e->namelen = (uint32_t)len;
+	e->ino = ino;
+	e->type = type & S_IFMT;
+	e->off = off;
+	return 0;
+}
+
+static int dir_fill_store(void *ctx, const char *name, size_t len, uint64_t ino,
+                          uint32_t type, uint64_t next)
+{
+	struct dir_fill *f = ctx;
+
+	if (len == 0 || len > VFS_NAME_MAX || next >= OFF_PHASE_TRIE)
+		return 0; /* a damaged store: skip what cannot be right */
+	if (f->mt != NULL && vfs__mt_child(f->mt, name, len) != NULL)
+		return 0;
+	return dir_emit(f->h, name, len, vfs__ino(f->mnt, ino), type,
+	                OFF_PHASE_STORE | next);
+}
+
+/* Refill h->dbuf from h->dir_off. Caller holds h->lock and mlock. */
+static int dir_refill(vfs *v, struct vfs_handle *h)
+{
+	vfs_node *n = h->node;
+	uint64_t off = h->dir_off;
+	vfs_attr a;
+	int rc;
+
+	h->dbuf_len = h->dbuf_pos = 0;
+	if (h->dbuf == NULL) {
+		h->dbuf = malloc(VFS__DIRBUF * sizeof(*h->dbuf));
+		if (h->dbuf == NULL)
+			return -ENOMEM;
+	}
+	if (off < 2) {
+		rc = vfs__node_getattr(v, n, &a);
+		if (rc < 0)
+			return rc;
+		if (off == 0)
+			dir_emit(h, ".", 1, a.ino, S_IFDIR, 1);
+		dir_emit(h, "..", 2, h->parent_ino ? h->parent_ino : a.ino,
+		         S_IFDIR, OFF_PHASE_TRIE);
+		off = OFF_PHASE_TRIE;
+	}
+	if ((off & OFF_PHASE_MASK) == OFF_PHASE_TRIE) {
+		uint64_t i = 0, from = off & ~OFF_PHASE_MASK;
+		const struct vfs_mtree *c = n->mt ? n->mt->child : NULL;
+
+		for (; c != NULL; c = c->next, i++) {
+			vfs_node *child;
+
+			if (i < from || c->active == 0)
+				continue;
+			if (vfs__step(v, n, c->name, &child, &a) < 0)
+				continue;
+			vfs__node_put(v, child);
+			if (dir_emit(h, c->name, c->namelen, a.ino, S_IFDIR,
+			             OFF_PHASE_TRIE | (i + 1)))
+				return 0;
+		}
+		off = OFF_PHASE_STORE;
+	}
+	if ((off & OFF_PHASE_MASK) == OFF_PHASE_STORE && n->mnt != NULL) {
+		struct dir_fill f = {.h = h, .mnt = n->mnt, .mt = n->mt};
+		vfs_store *s = n->mnt->store;
+
+		rc = s->ops.readdir(s->state, n->id, off & ~OFF_PHASE_MASK,
+		                    dir_fill_store, &f);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+VFS_EXTERN int vfs_readdir(vfs *v, int fd, vfs_dirent *out)
+{
+	int rc;
+
+	if (out == NULL)
+		return -EFAULT;
+	WITH_HANDLE(v, fd, h, rc)
+	pthread_mutex_lock(&h->lock);
+	if (!S_ISDIR(h->node->type)) {
+		rc = -ENOTDIR;
+	} else {
+		if (h->dbuf_pos == h->dbuf_len)
+			rc = dir_refill(v, h);
+		if (rc == 0 && h->dbuf_pos < h->dbuf_len) {
+			const struct vfs_direntry *e = &h->dbuf[h->dbuf_pos++];
+
+			out->ino = e->ino;
+			out->off = e->off;
+			out->type = e->type;
+			out->namelen = e->namelen;
+			memcpy(out->name, e->name, e->namelen + 1);
+			h->dir_off = e->off;
+			rc = 1;
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+	END_HANDLE(v, h)
+	return rc;
+}
+
+VFS_EXTERN int vfs_dir_seek(vfs *v, int fd, uint64_t off)
+{
+	int rc;
+	WITH_HANDLE(v, fd, h, rc)
+	pthread_mutex_lock(&h->lock);
+	if (!S_ISDIR(h->node->type)) {
+		rc = -ENOTDIR;
+	} else {
+		h->dir_off = off;
+		h->dbuf_len = h->dbuf_pos = 0;
+	}
+	pthread_mutex_unlock(&h->lock);
+	END_HANDLE(v, h)
+	return rc;
+}

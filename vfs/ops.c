@@ -1,0 +1,1440 @@
+/*
+ * Namespace operations: the instance, credentials and permission checks,
+ * then each operation in two layers.
+ *
+ * The lower layer (vfs__do_*, node_*) acts on (directory node, name) and
+ * holds every rule that does not depend on how the node was found: mount
+ * points are busy, read-only mounts refuse, ownership and the setgid
+ * directory rule, setuid clearing, permission checks. The node API used by
+ * frontends calls it directly. The path API above it resolves paths with
+ * the walk and adds what only a path has: "." / ".." / "/" as the final
+ * component and trailing slashes, each with the errno Linux gives, checked
+ * in the order Linux checks them (existence before read-only for the
+ * creating calls, read-only before existence for the removing ones).
+ */
+#include "core_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- instance --------------------------------------------------------- */
+
+static struct vfs_credset *credset_new(const vfs_cred *cred)
+{
+	struct vfs_credset *cs;
+
+	cs = malloc(sizeof(*cs) + cred->ngroups * sizeof(uint32_t));
+	if (cs == NULL)
+		return NULL;
+	atomic_init(&cs->refs, 1);
+	cs->cred = *cred;
+	if (cred->ngroups > 0)
+		memcpy(cs->groups, cred->groups,
+		       cred->ngroups * sizeof(uint32_t));
+	cs->cred.groups = cs->groups;
+	return cs;
+}
+
+static void credset_put(struct vfs_credset *cs)
+{
+	if (cs != NULL && atomic_fetch_sub(&cs->refs, 1) == 1)
+		free(cs);
+}
+
+VFS_EXTERN int vfs_new(vfs **out, const vfs_options *opts)
+{
+	vfs_cred cred = {.uid = (uint32_t)geteuid(),
+	                 .gid = (uint32_t)getegid()};
+	vfs *v;
+
+	if (out == NULL)
+		return -EINVAL;
+	if (opts != NULL &&
+	    (opts->version == 0 || opts->version > VFS_OPTIONS_VERSION ||
+	     (opts->flags & ~VFS_CHECK_PERMISSIONS) != 0))
+		return -EINVAL;
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	v->flags = opts != NULL ? opts->flags : 0;
+	v->max_handles = opts != NULL && opts->max_handles != 0
+	                         ? opts->max_handles
+	                         : 65536;
+	if (v->max_handles > INT32_MAX)
+		v->max_handles = INT32_MAX;
+	atomic_init(&v->umask, 022);
+	v->mroot = calloc(1, sizeof(*v->mroot));
+	v->creds = credset_new(&cred);
+	if (v->mroot == NULL || v->creds == NULL) {
+		free(v->mroot);
+		free(v->creds);
+		free(v);
+		return -ENOMEM;
+	}
+	v->mroot->serial = ++v->mt_serial;
+	pthread_rwlock_init(&v->mlock, NULL);
+	pthread_mutex_init(&v->nlock, NULL);
+	pthread_mutex_init(&v->hlock, NULL);
+	pthread_mutex_init(&v->clock, NULL);
+	*out = v;
+	return 0;
+}
+
+void vfs__mount_destroy_all(vfs *v);
+
+VFS_EXTERN void vfs_free(vfs *v)
+{
+	if (v == NULL)
+		return;
+	pthread_rwlock_wrlock(&v->mlock);
+	vfs__handles_close_all(v);
+	vfs__mount_destroy_all(v);
+	free(v->ntab);
+	pthread_rwlock_unlock(&v->mlock);
+	pthread_rwlock_destroy(&v->mlock);
+	pthread_mutex_destroy(&v->nlock);
+	pthread_mutex_destroy(&v->hlock);
+	pthread_mutex_destroy(&v->clock);
+	credset_put(v->creds);
+	free(v);
+}
+
+VFS_EXTERN int vfs_cred_set(vfs *v, const vfs_cred *cred)
+{
+	struct vfs_credset *cs, *old;
+
+	if (v == NULL || cred == NULL || cred->ngroups > 65536 ||
+	    (cred->ngroups > 0 && cred->groups == NULL))
+		return -EINVAL;
+	cs = credset_new(cred);
+	if (cs == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&v->clock);
+	old = v->creds;
+	v->creds = cs;
+	pthread_mutex_unlock(&v->clock);
+	credset_put(old);
+	return 0;
+}
+
+VFS_EXTERN uint32_t vfs_umask(vfs *v, uint32_t mask)
+{
+	return atomic_exchange(&v->umask, mask & 0777);
+}
+
+void vfs__ctx_path(vfs *v, struct vfs_ctx *c)
+{
+	pthread_mutex_lock(&v->clock);
+	c->cs = v->creds;
+	atomic_fetch_add(&c->cs->refs, 1);
+	pthread_mutex_unlock(&v->clock);
+	c->v = v;
+	c->cred = &c->cs->cred;
+	c->check = (v->flags & VFS_CHECK_PERMISSIONS) != 0;
+}
+
+void vfs__ctx_node(vfs *v, const vfs_cred *cred, struct vfs_ctx *c)
+{
+	c->v = v;
+	c->cred = cred;
+	c->cs = NULL;
+	c->check = (v->flags & VFS_CHECK_PERMISSIONS) != 0;
+}
+
+void vfs__ctx_done(struct vfs_ctx *c)
+{
+	credset_put(c->cs);
+	c->cs = NULL;
+}
+
+/* ---- permission checks ------------------------------------------------ */
+
+bool vfs__in_group(const vfs_cred *cred, uint32_t gid)
+{
+	if (cred->gid == gid)
+		return true;
+	for (uint32_t i = 0; i < cred->ngroups; i++)
+		if (cred->groups[i] == gid)
+			return true;
+	return false;
+}
+
+int vfs__permission(const struct vfs_ctx *c, const vfs_attr *a, int mask)
+{
+	uint32_t bits;
+
+	if (!c->check || mask == 0)
+		return 0;
+	if (c->cred->uid == 0) {
+		/* Root may execute only what someone may execute. */
+		if ((mask & VFS__MAY_EXEC) && !S_ISDIR(a->mode) &&
+		    !(a->mode & 0111))
+			return -EACCES;
+		return 0;
+	}
+	if (c->cred->uid == a->uid)
+		bits = (a->mode >> 6) & 7;
+	else if (vfs__in_group(c->cred, a->gid))
+		bits = (a->mode >> 3) & 7;
+	else
+		bits = a->mode & 7;
+	return ((int)bits & mask) == mask ? 0 : -EACCES;
+}
+
+static bool is_owner(const struct vfs_ctx *c, const vfs_attr *a)
+{
+	return c->cred->uid == 0 || c->cred->uid == a->uid;
+}
+
+/* Write and search permission on dir, for adding or removing entries. */
+static int may_modify_dir(struct vfs_ctx *c, vfs_node *dir, vfs_attr *da)
+{
+	int rc;
+
+	if (!c->check)
+		return 0;
+	rc = vfs__node_getattr(c->v, dir, da);
+	return rc < 0 ? rc
+	              : vfs__permission(c, da, VFS__MAY_WRITE | VFS__MAY_EXEC);
+}
+
+/* Removing or replacing name in dir: the sticky-directory rule. */
+static int may_delete(struct vfs_ctx *c, vfs_node *dir, const char *name)
+{
+	vfs_attr da, ca;
+	vfs_node *child;
+	int rc;
+
+	if (!c->check)
+		return 0;
+	rc = may_modify_dir(c, dir, &da);
+	if (rc < 0 || !(da.mode & S_ISVTX) || c->cred->uid == 0 ||
+	    c->cred->uid == da.uid)
+		return rc;
+	rc = vfs__step(c->v, dir, name, &child, &ca);
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc;
+	vfs__node_put(c->v, child);
+	return c->cred->uid == ca.uid ? 0 : -EPERM;
+}
+
+/* ---- setattr ------------------------------------------------------------ */
+
+#define SET_ALL                                                                \
+	(VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID | VFS_SET_SIZE |             \
+	 VFS_SET_ATIME | VFS_SET_MTIME | VFS_SET_ATIME_NOW |                   \
+	 VFS_SET_MTIME_NOW)
+#define SET_TIMES                                                              \
+	(VFS_SET_ATIME | VFS_SET_MTIME | VFS_SET_ATIME_NOW | VFS_SET_MTIME_NOW)
+
+/* Mode after setuid/setgid are cleared as on a write by a non-root. */
+static uint32_t kill_suid(uint32_t mode)
+{
+	mode &= ~(uint32_t)S_ISUID;
+	if ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		mode &= ~(uint32_t)S_ISGID;
+	return mode;
+}
+
+int vfs__do_setattr(struct vfs_ctx *c, vfs_node *n, const vfs_setattr *set,
+                    vfs_attr *out)
+{
+	uint32_t valid = set->valid;
+	bool from_fd = valid & VFS__SET_FROM_FD;
+	bool touch = valid & VFS__SET_TOUCH;
+	vfs_setattr s = *set;
+	vfs_attr a, tmp;
+	vfs_store *st;
+	int rc;
+
+	valid &= SET_ALL;
+	if ((set->valid & ~(SET_ALL | VFS__SET_FROM_FD | VFS__SET_TOUCH)) != 0)
+		return -EINVAL;
+	if (vfs__readonly(n))
+		return -EROFS;
+	rc = vfs__node_getattr(c->v, n, &a);
+	if (rc < 0)
+		return rc;
+	if (valid & VFS_SET_SIZE) {
+		if (S_ISDIR(a.mode))
+			return -EISDIR;
+		if (!S_ISREG(a.mode) || s.size < 0)
+			return -EINVAL;
+		if (s.size > VFS_FILE_SIZE_MAX)
+			return -EFBIG;
+		if (!from_fd) {
+			rc = vfs__permission(c, &a, VFS__MAY_WRITE);
+			if (rc < 0)
+				return rc;
+		}
+		if (c->cred->uid != 0 && kill_suid(a.mode) != a.mode) {
+			valid |= VFS_SET_MODE;
+			s.mode = kill_suid(a.mode) & 07777;
+		}
+	}
+	if ((valid & VFS_SET_UID) && s.uid == (uint32_t)-1)
+		s.uid = a.uid;
+	if ((valid & VFS_SET_GID) && s.gid == (uint32_t)-1)
+		s.gid = a.gid;
+	if (valid & (VFS_SET_UID | VFS_SET_GID)) {
+		if (c->check && c->cred->uid != 0) {
+			if ((valid & VFS_SET_UID) && s.uid != a.uid)
+				return -EPERM;
+			if ((valid & VFS_SET_GID) && s.gid != a.gid &&
+			    (c->cred->uid != a.uid ||
+			     !vfs__in_group(c->cred, s.gid)))
+				return -EPERM;
+		}
+		/* chown of a non-directory clears setuid and setgid. */
+		if (!S_ISDIR(a.mode)) {
+			uint32_t m = (valid & VFS_SET_MODE) ? s.mode : a.mode;
+
+			if (kill_suid(m) != m) {
+				valid |= VFS_SET_MODE;
+				s.mode = kill_suid(m) & 07777;
+			}
+		}
+	}
+	if (set->valid & VFS_SET_MODE) {
+		if (c->check && !is_owner(c, &a))
+			return -EPERM;
+		s.mode = set->mode & 07777;
+		/* Only a member of the file's group may keep setgid. */
+		if (c->cred->uid != 0 && (s.mode & S_ISGID) &&
+		    !vfs__in_group(c->cred,
+		                   (valid & VFS_SET_GID) ? s.gid : a.gid))
+			s.mode &= ~(uint32_t)S_ISGID;
+	}
+	if ((valid & SET_TIMES) && !(valid & VFS_SET_SIZE) && c->check &&
+	    !is_owner(c, &a)) {
+		if (!touch)
+			return -EPERM;
+		rc = vfs__permission(c, &a, VFS__MAY_WRITE);
+		if (rc < 0)
+			return rc;
+	}
+	if (valid & (VFS_SET_ATIME_NOW | VFS_SET_MTIME_NOW)) {
+		struct timespec now = vfs__now();
+
+		if (valid & VFS_SET_ATIME_NOW) {
+			s.atime = now;
+			valid |= VFS_SET_ATIME;
+		}
+		if (valid & VFS_SET_MTIME_NOW) {
+			s.mtime = now;
+			valid |= VFS_SET_MTIME;
+		}
+		valid &= ~(uint32_t)(VFS_SET_ATIME_NOW | VFS_SET_MTIME_NOW);
+	}
+	s.valid = valid;
+	st = n->mnt->store;
+	rc = st->ops.setattr(st->state, n->id, &s, out != NULL ? out : &tmp);
+	if (rc == 0 && out != NULL)
+		vfs__attr_fix(n->mnt, out);
+	return rc;
+}
+
+/* ---- creating and removing -------------------------------------------- */
+
+int vfs__do_mknod(struct vfs_ctx *c, vfs_node *dir, const char *name,
+                  uint32_t mode, uint64_t rdev, const char *target,
+                  vfs_node **out, vfs_attr *attr)
+{
+	uint32_t type = mode & S_IFMT;
+	vfs_newnode nn = {.rdev = rdev};
+	vfs_attr da, a;
+	vfs_store *s;
+	uint64_t id;
+	int rc;
+
+	if (!S_ISDIR(dir->type))
+		return -ENOTDIR;
+	if (vfs__is_mount_path(dir, name))
+		return -EEXIST;
+	if (vfs__readonly(dir))
+		return -EROFS;
+	rc = vfs__node_getattr(c->v, dir, &da);
+	if (rc < 0)
+		return rc;
+	rc = vfs__permission(c, &da, VFS__MAY_WRITE | VFS__MAY_EXEC);
+	if (rc < 0)
+		return rc;
+	switch (type) {
+	case S_IFCHR:
+	case S_IFBLK:
+		if (c->check && c->cred->uid != 0)
+			return -EPERM;
+		break;
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFLNK:
+	case S_IFIFO:
+	case S_IFSOCK:
+		break;
+	default:
+		return -EINVAL;
+	}
+	nn.uid = c->cred->uid;
+	nn.gid = (da.mode & S_ISGID) ? da.gid : c->cred->gid;
+	nn.mode = type | (mode & 07777);
+	if (type == S_IFDIR && (da.mode & S_ISGID))
+		nn.mode |= S_ISGID;
+	else if (type != S_IFDIR && c->cred->uid != 0 &&
+	         (nn.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+	         !vfs__in_group(c->cred, nn.gid))
+		nn.mode &= ~(uint32_t)S_ISGID;
+	if (type == S_IFLNK) {
+		nn.mode = S_IFLNK | 0777;
+		nn.target = target;
+		nn.target_len = strlen(target);
+	}
+	if (type != S_IFCHR && type != S_IFBLK)
+		nn.rdev = 0;
+	s = dir->mnt->store;
+	rc = s->ops.mknod(s->state, dir->id, name, &nn, &id,
+	                  attr != NULL ? attr : &a);
+	if (rc < 0)
+		return rc;
+	if (attr != NULL)
+		vfs__attr_fix(dir->mnt, attr);
+	if (out == NULL) {
+		s->ops.forget(s->state, id, 1);
+		return 0;
+	}
+	return vfs__node_get(c->v, dir->mnt, id, type, NULL, out);
+}
+
+static int check_removable(struct vfs_ctx *c, vfs_node *dir, const char *name)
+{
+	if (!S_ISDIR(dir->type))
+		return -ENOTDIR;
+	if (vfs__readonly(dir))
+		return -EROFS;
+	if (vfs__is_mount_path(dir, name))
+		return -EBUSY;
+	return may_delete(c, dir, name);
+}
+
+int vfs__do_unlink(struct vfs_ctx *c, vfs_node *dir, const char *name)
+{
+	int rc = check_removable(c, dir, name);
+
+	if (rc < 0)
+		return rc;
+	return dir->mnt->store->ops.unlink(dir->mnt->store->state, dir->id,
+	                                   name);
+}
+
+static int do_rmdir(struct vfs_ctx *c, vfs_node *dir, const char *name)
+{
+	int rc = check_removable(c, dir, name);
+
+	if (rc < 0)
+		return rc;
+	return dir->mnt->store->ops.rmdir(dir->mnt->store->state, dir->id,
+	                                  name);
+}
+
+static int do_link(struct vfs_ctx *c, vfs_node *n, vfs_node *dir,
+                   const char *name, vfs_attr *attr)
+{
+	vfs_attr da, a;
+	vfs_store *s;
+	int rc;
+
+	if (!S_ISDIR(dir->type))
+		return -ENOTDIR;
+	if (n->mnt != dir->mnt)
+		return -EXDEV;
+	if (S_ISDIR(n->type))
+		return -EPERM;
+	if (vfs__is_mount_path(dir, name))
+		return -EEXIST;
+	if (vfs__readonly(dir))
+		return -EROFS;
+	rc = may_modify_dir(c, dir, &da);
+	if (rc < 0)
+		return rc;
+	s = dir->mnt->store;
+	rc = s->ops.link(s->state, n->id, dir->id, name,
+	                 attr != NULL ? attr : &a);
+	if (rc == 0 && attr != NULL)
+		vfs__attr_fix(dir->mnt, attr);
+	return rc;
+}
+
+static int do_rename(struct vfs_ctx *c, vfs_node *odir, const char *oname,
+                     vfs_node *ndir, const char *nname, unsigned flags)
+{
+	vfs_store *s;
+	int rc;
+
+	if ((flags & ~(VFS_RENAME_NOREPLACE | VFS_RENAME_EXCHANGE)) != 0 ||
+	    flags == (VFS_RENAME_NOREPLACE | VFS_RENAME_EXCHANGE))
+		return -EINVAL;
+	if (!S_ISDIR(odir->type) || !S_ISDIR(ndir->type))
+		return -ENOTDIR;
+	if (odir->mnt != ndir->mnt)
+		return -EXDEV;
+	if (vfs__readonly(odir))
+		return -EROFS;
+	if (vfs__is_mount_path(odir, oname) || vfs__is_mount_path(ndir, nname))
+		return -EBUSY;
+	if (c->check) {
+		vfs_node *child;
+		vfs_attr a;
+
+		rc = may_delete(c, odir, oname);
+		if (rc == 0)
+			rc = may_delete(c, ndir, nname);
+		if (rc < 0)
+			return rc;
+		/* Moving a directory to a new parent rewrites its "..". */
+		if (odir != ndir &&
+		    vfs__step(c->v, odir, oname, &child, &a) == 0) {
+			vfs__node_put(c->v, child);
+			if (S_ISDIR(a.mode)) {
+				rc = vfs__permission(c, &a, VFS__MAY_WRITE);
+				if (rc < 0)
+					return rc;
+			}
+		}
+	}
+	s = odir->mnt->store;
+	return s->ops.rename(s->state, odir->id, oname, ndir->id, nname, flags);
+}
+
+/* ---- the path API ------------------------------------------------------ */
+
+/* One path call: the namespace read lock, credentials, and one or two
+ * walks, released together. */
+struct op {
+	struct vfs_ctx c;
+	struct vfs_walk w, w2;
+};
+
+static int op_begin(vfs *v, struct op *o)
+{
+	if (v == NULL)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&v->mlock);
+	vfs__ctx_path(v, &o->c);
+	vfs__walk_init(&o->w, &o->c);
+	vfs__walk_init(&o->w2, &o->c);
+	return 0;
+}
+
+static int op_end(struct op *o, int rc)
+{
+	vfs *v = o->c.v;
+
+	vfs__walk_done(&o->w);
+	vfs__walk_done(&o->w2);
+	vfs__ctx_done(&o->c);
+	pthread_rwlock_unlock(&v->mlock);
+	return rc;
+}
+
+/* Search permission on the directory the final component is looked up
+ * in (the walk checked the ones before it). */
+static int op_search_ok(struct op *o, vfs_node *dir)
+{
+	vfs_attr a;
+	int rc;
+
+	if (!o->c.check)
+		return 0;
+	rc = vfs__node_getattr(o->c.v, dir, &a);
+	return rc < 0 ? rc : vfs__permission(&o->c, &a, VFS__MAY_EXEC);
+}
+
+/* Resolve the parent for creating path's final component, with Linux's
+ * order: "." ".." "/" and existing names give EEXIST, a trailing slash on
+ * a missing name (except for mkdir) gives ENOENT, then read-only EROFS. */
+static int op_create_prepare(struct op *o, struct vfs_walk *w, const char *path,
+                             bool is_dir)
+{
+	vfs_node *dir, *child;
+	vfs_attr a;
+	int rc = vfs__walk(w, path, VFS__WALK_PARENT);
+
+	if (rc < 0)
+		return rc;
+	if (w->last_type != VFS__LAST_NORM)
+		return -EEXIST;
+	dir = vfs__walk_top(w);
+	rc = op_search_ok(o, dir);
+	if (rc < 0)
+		return rc;
+	rc = vfs__step(o->c.v, dir, w->last, &child, &a);
+	if (rc == 0) {
+		vfs__node_put(o->c.v, child);
+		return -EEXIST;
+	}
+	if (rc != -ENOENT)
+		return rc;
+	if (w->trailing_slash && !is_dir)
+		return -ENOENT;
+	return vfs__readonly(dir) ? -EROFS : 0;
+}
+
+static int op_resolve(struct op *o, const char *path, bool follow,
+                      vfs_node **out)
+{
+	int rc = vfs__walk(&o->w, path, follow ? 0 : VFS__WALK_NOFOLLOW);
+
+	if (rc == 0)
+		*out = vfs__walk_top(&o->w);
+	return rc;
+}
+
+/* open(O_CREAT): look up the final name, following symlinks to create the
+ * target of a dangling one, and create it when missing. */
+static int op_open_creat(struct op *o, const char *path, int flags,
+                         uint32_t mode)
+{
+	struct vfs_walk *w = &o->w;
+	vfs_node *dir, *node = NULL;
+	vfs_attr a;
+	bool created = false;
+	int rc, tries = 0;
+
+	rc = vfs__walk(w, path, VFS__WALK_PARENT);
+	for (;;) {
+		if (rc < 0)
+			return rc;
+		if (w->last_type != VFS__LAST_NORM || w->trailing_slash)
+			return -EISDIR;
+		dir = vfs__walk_top(w);
+		rc = op_search_ok(o, dir);
+		if (rc < 0)
+			return rc;
+		rc = vfs__step(o->c.v, dir, w->last, &node, &a);
+		if (rc == -ENOENT) {
+			if (vfs__readonly(dir))
+				return -EROFS;
+			rc = vfs__do_mknod(
+			        &o->c, dir, w->last,
+			        S_IFREG | (mode & ~atomic_load(&o->c.v->umask) &
+			                   07777),
+			        0, NULL, &node, NULL);
+			/* Lost a race with another creator: look again. */
+			if (rc == -EEXIST && !(flags & O_EXCL) && ++tries < 8)
+				continue;
+			if (rc < 0)
+				return rc;
+			created = true;
+			break;
+		}
+		if (rc < 0)
+			return rc;
+		if (flags & O_EXCL) {
+			vfs__node_put(o->c.v, node);
+			return -EEXIST;
+		}
+		if (!S_ISLNK(a.mode))
+			break;
+		if (flags & O_NOFOLLOW) {
+			vfs__node_put(o->c.v, node);
+			return -ELOOP;
+		}
+		rc = vfs__walk_follow_last(w, node, 0);
+		vfs__node_put(o->c.v, node);
+		node = NULL;
+	}
+	if (S_ISDIR(a.mode) && !created) {
+		vfs__node_put(o->c.v, node);
+		return -EISDIR;
+	}
+	rc = vfs__open_node(&o->c, node, flags, created, a.ino);
+	vfs__node_put(o->c.v, node);
+	if (rc < 0 && created)
+		vfs__do_unlink(&o->c, dir, w->last); /* leave nothing behind */
+	return rc;
+}
+
+VFS_EXTERN int vfs_open(vfs *v, const char *path, int flags, uint32_t mode)
+{
+	struct op o;
+	vfs_node *n;
+	int rc;
+
+	if ((flags & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	rc = op_begin(v, &o);
+	if (rc < 0)
+		return rc;
+	if (flags & O_CREAT) {
+		rc = op_open_creat(&o, path, flags, mode);
+	} else {
+		rc = op_resolve(&o, path, !(flags & O_NOFOLLOW), &n);
+		if (rc == 0)
+			rc = vfs__open_node(&o.c, n, flags, false,
+			                    vfs__walk_parent_ino(&o.w));
+	}
+	return op_end(&o, rc);
+}
+
+VFS_EXTERN int vfs_opendir(vfs *v, const char *path)
+{
+	return vfs_open(v, path, O_RDONLY | O_DIRECTORY, 0);
+}
+
+static int path_getattr(vfs *v, const char *path, bool follow, vfs_attr *out)
+{
+	struct op o;
+	vfs_node *n;
+	int rc;
+
+	if (out == NULL)
+		return -EFAULT;
+	rc = op_begin(v, &o);
+	if (rc < 0)
+		return rc;
+	rc = op_resolve(&o, path, follow, &n);
+	if (rc == 0)
+		rc = vfs__node_getattr(v, n, out);
+	return op_end(&o, rc);
+}
+
+VFS_EXTERN int vfs_stat(vfs *v, const char *path, vfs_attr *out)
+{
+	return path_getattr(v, path, true, out);
+}
+
+VFS_EXTERN int vfs_lstat(vfs *v, const char *path, vfs_attr *out)
+{
+	return path_getattr(v, path, false, out);
+}
+
+static int path_setattr(vfs *v, const char *path, bool follow,
+                        const vfs_setattr *set)
+{
+	struct op o;
+	vfs_node *n;
+	int rc = op_begin(v, &o);
+
+	if (rc < 0)
+		return rc;
+	rc = op_resolve(&o, path, follow, &n);
+	if (rc == 0)
+		rc = vfs__do_setattr(&o.c, n, set, NULL);
+	return op_end(&o, rc);
+}
+
+static int fd_setattr(vfs *v, int fd, const vfs_setattr *set)
+{
+	struct vfs_handle *h;
+	struct vfs_ctx c;
+	int rc;
+
+	if (v == NULL)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&v->mlock);
+	rc = vfs__handle_get(v, fd, &h);
+	if (rc == 0) {
+		vfs__ctx_path(v, &c);
+		rc = vfs__do_setattr(&c, h->node, set, NULL);
+		vfs__ctx_done(&c);
+		vfs__handle_put(v, h);
+	}
+	pthread_rwlock_unlock(&v->mlock);
+	return rc;
+}
+
+VFS_EXTERN int vfs_truncate(vfs *v, const char *path, int64_t size)
+{
+	vfs_setattr set = {.valid = VFS_SET_SIZE | VFS_SET_MTIME_NOW,
+	                   .size = size};
+
+	if (size < 0)
+		return -EINVAL;
+	return path_setattr(v, path, true, &set);
+}
+
+VFS_EXTERN int vfs_chmod(vfs *v, const char *path, uint32_t mode)
+{
+	vfs_setattr set = {.valid = VFS_SET_MODE, .mode = mode};
+
+	return path_setattr(v, path, true, &set);
+}
+
+VFS_EXTERN int vfs_fchmod(vfs *v, int fd, uint32_t mode)
+{
+	vfs_setattr set = {.valid = VFS_SET_MODE, .mode = mode};
+
+	return fd_setattr(v, fd, &set);
+}
+
+static vfs_setattr chown_set(uint32_t uid, uint32_t gid)
+{
+	vfs_setattr set = {
+	        .valid = VFS_SET_UID | VFS_SET_GID, .uid = uid, .gid = gid};
+	return set;
+}
+
+VFS_EXTERN int vfs_chown(vfs *v, const char *path, uint32_t uid, uint32_t gid)
+{
+	vfs_setattr set = chown_set(uid, gid);
+
+	return path_setattr(v, path, true, &set);
+}
+
+VFS_EXTERN int vfs_lchown(vfs *v, const char *path, uint32_t uid, uint32_t gid)
+{
+	vfs_setattr set = chown_set(uid, gid);
+
+	return path_setattr(v, path, false, &set);
+}
+
+VFS_EXTERN int vfs_fchown(vfs *v, int fd, uint32_t uid, uint32_t gid)
+{
+	vfs_setattr set = chown_set(uid, gid);
+
+	return fd_setattr(v, fd, &set);
+}
+
+/* Turn utimensat() times into a setattr; 1 means "nothing to do". */
+static int utimens_set(const struct timespec times[2], vfs_setattr *set)
+{
+	static const uint32_t exact[2] = {VFS_SET_ATIME, VFS_SET_MTIME};
+	static const uint32_t now[2] = {VFS_SET_ATIME_NOW, VFS_SET_MTIME_NOW};
+
+	memset(set, 0, sizeof(*set));
+	if (times == NULL) {
+		set->valid =
+		        VFS_SET_ATIME_NOW | VFS_SET_MTIME_NOW | VFS__SET_TOUCH;
+		return 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		long ns = times[i].tv_nsec;
+
+		if (ns == VFS_UTIME_OMIT)
+			continue;
+		if (ns == VFS_UTIME_NOW) {
+			set->valid |= now[i];
+		} else if (ns < 0 || ns > 999999999) {
+			return -EINVAL;
+		} else {
+			set->valid |= exact[i];
+			if (i == 0)
+				set->atime = times[i];
+			else
+				set->mtime = times[i];
+		}
+	}
+	if (set->valid == 0)
+		return 1; /* both UTIME_OMIT: Linux succeeds at once */
+	if (set->valid == (VFS_SET_ATIME_NOW | VFS_SET_MTIME_NOW))
+		set->valid |= VFS__SET_TOUCH;
+	return 0;
+}
+
+VFS_EXTERN int vfs_utimens(vfs *v, const char *path,
+                           const struct timespec times[2], int flags)
+{
+	vfs_setattr set;
+	int rc;
+
+	if ((flags & ~VFS_NOFOLLOW) != 0)
+		return -EINVAL;
+	rc = utimens_set(times, &set);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	return path_setattr(v, path, !(flags & VFS_NOFOLLOW), &set);
+}
+
+VFS_EXTERN int vfs_futimens(vfs *v, int fd, const struct timespec times[2])
+{
+	vfs_setattr set;
+	int rc = utimens_set(times, &set);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	return fd_setattr(v, fd, &set);
+}
+
+VFS_EXTERN int vfs_mkdir(vfs *v, const char *path, uint32_t mode)
+{
+	struct op o;
+	int rc = op_begin(v, &o);
+
+	if (rc < 0)
+		return rc;
+	rc = op_create_prepare(&o, &o.w, path, true);
+	if (rc == 0)
+		rc = vfs__do_mknod(
+		        &o.c, vfs__walk_top(&o.w), o.w.last,
+		        S_IFDIR | (mode & ~atomic_load(&v->umask) & 07777), 0,
+		        NULL, NULL, NULL);
+	return op_end(&o, rc);
+}
+
+VFS_EXTERN int vfs_mknod(vfs *v, const char *path, uint32_t mode, uint64_t dev)
+{
+	struct op o;
+	int rc;
+
+	switch (mode & S_IFMT) {
+	case 0:
+		mode |= S_IFREG;
+		break;
+	case S_IFREG:
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+	case S_IFSOCK:
+		break;
+	case S_IFDIR:
+		return -EPERM;
+	default:
+		return -EINVAL;
+	}
+	rc = op_begin(v, &o);
+	if (rc < 0)
+		return rc;
+	rc = op_create_prepare(&o, &o.w, path, false);
+	if (rc == 0)
+		rc = vfs__do_mknod(
+		        &o.c, vfs__walk_top(&o.w), o.w.last,
+		        (mode & S_IFMT) |
+		                (mode & ~atomic_load(&v->umask) & 07777),
+		        dev, NULL, NULL, NULL);
+	return op_end(&o, rc);
+}
+
+/* A symlink target: a non-empty string shorter than VFS_PATH_MAX. */
+static int target_check(const char *target)
+{
+	size_t len;
+
+	if (target == NULL)
+		return -EFAULT;
+	len = strnlen(target, VFS_PATH_MAX);
+	if (len == 0)
+		return -ENOENT;
+	return len >= VFS_PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+VFS_EXTERN int vfs_symlink(vfs *v, const char *target, const char *linkpath)
+{
+	struct op o;
+	int rc = target_check(target);
+
+	if (rc < 0)
+		return rc;
+	rc = op_begin(v, &o);
+	if (rc < 0)
+		return rc;
+	rc = op_create_prepare(&o, &o.w, linkpath, false);
+	if (rc == 0)
+		rc = vfs__do_mknod(&o.c, vfs__walk_top(&o.w), o.w.last,
+		                   S_IFLNK | 0777, 0, target, NULL, NULL);
+	return op_end(&o, rc);
+}
+
+VFS_EXTERN int vfs_link(vfs *v, const char *oldpath, const char *newpath)
+{
+	struct op o;
+	vfs_node *n;
+	int rc = op_begin(v, &o);
+
+	if (rc < 0)
+		return rc;
+	rc = op_resolve(&o, oldpath, false, &n);
+	if (rc == 0)
+		rc = op_create_prepare(&o, &o.w2, newpath, false);
+	if (rc == 0)
+		rc = do_link(&o.c, n, vfs__walk_top(&o.w2), o.w2.last, NULL);
+	return op_end(&o, rc);
+}
+
+VFS_EXTERN int vfs_unlink(vfs *v, const char *path)
+{
+	struct op o;
+	vfs_node *dir, *child;
+	vfs_attr a;
+	int rc = op_begin(v, &o);
+
+	if (rc < 0)
+		return rc;
+	rc = vfs__walk(&o.w, path, VFS__WALK_PARENT);
+	if (rc < 0)
+		goto out;
+	if (o.w.last_type != VFS__LAST_NORM) {
+		rc = -EISDIR;
+		goto out;
+	}
+	dir = vfs__walk_top(&o.w);
+	if (vfs__readonly(dir)) {
+		rc = -EROFS;
+		goto out;
+	}
+	rc = op_search_ok(&o, dir);
+	if (rc < 0)
+		goto out;
+	if (o.w.trailing_slash) {
+		/* "name/": a directory is EISDIR, anything else ENOTDIR. */
+		rc = vfs__step(v, dir, o.w.last, &child, &a);
+		if (rc == 0) {
+			vfs__node_put(v, child);
+			rc = S_ISDIR(a.mode) ? -EISDIR : -ENOTDIR;
+		}
+		goto out;
+	}
+	rc = vfs__do_unlink(&o.c, dir, o.w.last);
+out:
+	return op_end(&o, rc);
+}
+
+VFS_EXTERN int vfs_rmdir(vfs *v, const char *path)
+{
+	struct op o;
+	vfs_node *dir;
+	int rc = op_begin(v, &o);
+
+	if (rc < 0)
+		return rc;
+	rc = vfs__walk(&o.w, path, VFS__WALK_PARENT);
+	if (rc < 0)
+		goto out;
+	switch (o.w.last_type) {
+	case VFS__LAST_ROOT:
+		rc = -EBUSY;
+		goto out;
+	case VFS__LAST_DOT:
+		rc = -EINVAL;
+		goto out;
+	case VFS__LAST_DOTDOT:
+		rc = -ENOTEMPTY;
+		goto out;
+	case VFS__LAST_NORM:
+		break;
+	}
+	dir = vfs__walk_top(&o.w);
+	if (vfs__readonly(dir)) {
+		rc = -EROFS;
+		goto out;
+	}
+	rc = op_search_ok(&o, dir);
+	if (rc == 0)
+		rc = do_rmdir(&o.c, dir, o.w.last);
+out:
+	return op_end(&o, rc);
+}
+
+VFS_EXTERN int vfs_rename(vfs *v, const char *oldpath, const char *newpath,
+                          unsigned flags)
+{
+	struct op o;
+	vfs_node *odir, *ndir, *child;
+	vfs_attr a;
+	int rc;
+
+	if ((flags & ~(VFS_RENAME_NOREPLACE | VFS_RENAME_EXCHANGE)) != 0 ||
+	    flags == (VFS_RENAME_NOREPLACE | VFS_RENAME_EXCHANGE))
+		return -EINVAL;
+	rc = op_begin(v, &o);
+	if (rc < 0)
+		return rc;
+	rc = vfs__walk(&o.w, oldpath, VFS__WALK_PARENT);
+	if (rc == 0)
+		rc = vfs__walk(&o.w2, newpath, VFS__WALK_PARENT);
+	if (rc < 0)
+		goto out;
+	if (o.w.last_type != VFS__LAST_NORM) {
+		rc = -EBUSY;
+		goto out;
+	}
+	if (o.w2.last_type != VFS__LAST_NORM) {
+		rc = (flags & VFS_RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
+		goto out;
+	}
+	odir = vfs__walk_top(&o.w);
+	ndir = vfs__walk_top(&o.w2);
+	if (odir->mnt != ndir->mnt) {
+		rc = -EXDEV;
+		goto out;
+	}
+	if (vfs__readonly(odir)) {
+		rc = -EROFS;
+		goto out;
+	}
+	rc = op_search_ok(&o, odir);
+	if (rc == 0)
+		rc = op_search_ok(&o, ndir);
+	if (rc < 0)
+		goto out;
+	if (o.w.trailing_slash || o.w2.trailing_slash) {
+		/* A trailing slash is only for directories. */
+		rc = vfs__step(v, odir, o.w.last, &child, &a);
+		if (rc < 0)
+			goto out;
+		vfs__node_put(v, child);
+		if (!S_ISDIR(a.mode) &&
+		    (o.w.trailing_slash || !(flags & VFS_RENAME_EXCHANGE))) {
+			rc = -ENOTDIR;
+			goto out;
+		}
+	}
+	rc = do_rename(&o.c, odir, o.w.last, ndir, o.w2.last, flags);
+out:
+	return op_end(&o, rc);
+}
+
+VFS_EXTERN int vfs_readlink(vfs *v, const char *path, char *buf, size_t size)
+{
+	struct op o;
+	vfs_node *n;
+	int rc;
+
+	if (buf == NULL || size == 0)
+		return -EINVAL;
+	rc = op_begin(v, &o);
+	if (rc < 0)
+		return rc;
+	rc = op_resolve(&o, path, false, &n);
+	if (rc == 0)
+		rc = vfs_node_readlink(v, n, buf, size);
+	return op_end(&o, rc);
+}
+
+static int node_statfs(vfs_node *n, vfs_statvfs *out)
+{
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (n->mnt != NULL)
+		rc = n->mnt->store->ops.statfs(n->mnt->store->state, out);
+	else
+		out->bsize = 4096;
+	out->namemax = VFS_NAME_MAX;
+	out->flags = vfs__readonly(n) ? VFS_MOUNT_RDONLY : 0;
+	return rc;
+}
+
+VFS_EXTERN int vfs_statfs(vfs *v, const char *path, vfs_statvfs *out)
+{
+	struct op o;
+	vfs_node *n;
+	int rc;
+
+	if (out == NULL)
+		return -EFAULT;
+	rc = op_begin(v, &o);
+	if (rc < 0)
+		return rc;
+	rc = op_resolve(&o, path, true, &n);
+	if (rc == 0)
+		rc = node_statfs(n, out);
+	return op_end(&o, rc);
+}
+
+VFS_EXTERN int vfs_realpath(vfs *v, const char *path, char *buf, size_t size)
+{
+	struct op o;
+	vfs_node *n;
+	int rc;
+
+	if (buf == NULL)
+		return -EFAULT;
+	rc = op_begin(v, &o);
+	if (rc < 0)
+		return rc;
+	rc = op_resolve(&o, path, true, &n);
+	if (rc == 0)
+		rc = vfs__walk_path(&o.w, buf, size);
+	return op_end(&o, rc);
+}
+
+/* ---- the node API ------------------------------------------------------ */
+
+/* One node call: the namespace read lock and the caller's credentials. */
+#define NODE_BEGIN(v, cred, c)                                                 \
+	if ((v) == NULL || (cred) == NULL)                                     \
+		return -EINVAL;                                                \
+	pthread_rwlock_rdlock(&(v)->mlock);                                    \
+	vfs__ctx_node((v), (cred), &(c));
+
+#define NODE_END(v) pthread_rwlock_unlock(&(v)->mlock);
+
+VFS_EXTERN int vfs_node_root(vfs *v, vfs_node **out)
+{
+	int rc;
+
+	if (v == NULL || out == NULL)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&v->mlock);
+	rc = vfs__root(v, out);
+	pthread_rwlock_unlock(&v->mlock);
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_resolve(vfs *v, const vfs_cred *cred, const char *path,
+                                int flags, vfs_node **out)
+{
+	struct vfs_ctx c;
+	struct vfs_walk w;
+	int rc;
+
+	if (out == NULL || (flags & ~VFS_NOFOLLOW) != 0)
+		return -EINVAL;
+	NODE_BEGIN(v, cred, c)
+	vfs__walk_init(&w, &c);
+	rc = vfs__walk(&w, path,
+	               (flags & VFS_NOFOLLOW) ? VFS__WALK_NOFOLLOW : 0);
+	if (rc == 0) {
+		*out = vfs__walk_top(&w);
+		vfs__node_hold(v, *out);
+	}
+	vfs__walk_done(&w);
+	NODE_END(v)
+	return rc;
+}
+
+VFS_EXTERN void vfs_node_hold(vfs *v, vfs_node *node, uint64_t n)
+{
+	if (v == NULL || node == NULL || n == 0)
+		return;
+	pthread_mutex_lock(&v->nlock);
+	node->refs += n;
+	pthread_mutex_unlock(&v->nlock);
+}
+
+VFS_EXTERN void vfs_node_put(vfs *v, vfs_node *node, uint64_t n)
+{
+	if (v == NULL || node == NULL)
+		return;
+	pthread_rwlock_rdlock(&v->mlock);
+	vfs__node_put_n(v, node, n);
+	pthread_rwlock_unlock(&v->mlock);
+}
+
+VFS_EXTERN int vfs_node_lookup(vfs *v, const vfs_cred *cred, vfs_node *dir,
+                               const char *name, vfs_node **out, vfs_attr *attr)
+{
+	struct vfs_ctx c;
+	vfs_attr a, tmp;
+	int rc;
+
+	if (dir == NULL || out == NULL)
+		return -EINVAL;
+	rc = vfs__name_check(name);
+	if (rc < 0)
+		return rc;
+	NODE_BEGIN(v, cred, c)
+	rc = 0;
+	if (!S_ISDIR(dir->type))
+		rc = -ENOTDIR;
+	else if (c.check && (rc = vfs__node_getattr(v, dir, &a)) == 0)
+		rc = vfs__permission(&c, &a, VFS__MAY_EXEC);
+	if (rc == 0)
+		rc = vfs__step(v, dir, name, out, attr != NULL ? attr : &tmp);
+	NODE_END(v)
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_getattr(vfs *v, vfs_node *node, vfs_attr *out)
+{
+	int rc;
+
+	if (v == NULL || node == NULL || out == NULL)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&v->mlock);
+	rc = vfs__node_getattr(v, node, out);
+	pthread_rwlock_unlock(&v->mlock);
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_setattr(vfs *v, const vfs_cred *cred, vfs_node *node,
+                                const vfs_setattr *set, vfs_attr *out)
+{
+	struct vfs_ctx c;
+	vfs_setattr s;
+	int rc;
+
+	if (node == NULL || set == NULL || (set->valid & ~SET_ALL) != 0)
+		return -EINVAL;
+	s = *set;
+	if ((s.valid & SET_TIMES) == (VFS_SET_ATIME_NOW | VFS_SET_MTIME_NOW))
+		s.valid |= VFS__SET_TOUCH;
+	NODE_BEGIN(v, cred, c)
+	rc = vfs__do_setattr(&c, node, &s, out);
+	NODE_END(v)
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_mknod(vfs *v, const vfs_cred *cred, vfs_node *dir,
+                              const char *name, uint32_t mode, uint64_t rdev,
+                              const char *target, vfs_node **out,
+                              vfs_attr *attr)
+{
+	struct vfs_ctx c;
+	int rc;
+
+	if (dir == NULL)
+		return -EINVAL;
+	rc = vfs__name_check(name);
+	if (rc == 0 && S_ISLNK(mode))
+		rc = target_check(target);
+	if (rc < 0)
+		return rc;
+	NODE_BEGIN(v, cred, c)
+	rc = vfs__do_mknod(&c, dir, name, mode, rdev, target, out, attr);
+	NODE_END(v)
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_link(vfs *v, const vfs_cred *cred, vfs_node *node,
+                             vfs_node *newdir, const char *newname,
+                             vfs_attr *attr)
+{
+	struct vfs_ctx c;
+	int rc;
+
+	if (node == NULL || newdir == NULL)
+		return -EINVAL;
+	rc = vfs__name_check(newname);
+	if (rc < 0)
+		return rc;
+	NODE_BEGIN(v, cred, c)
+	rc = do_link(&c, node, newdir, newname, attr);
+	NODE_END(v)
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_unlink(vfs *v, const vfs_cred *cred, vfs_node *dir,
+                               const char *name)
+{
+	struct vfs_ctx c;
+	int rc;
+
+	if (dir == NULL)
+		return -EINVAL;
+	rc = vfs__name_check(name);
+	if (rc < 0)
+		return rc;
+	NODE_BEGIN(v, cred, c)
+	rc = vfs__do_unlink(&c, dir, name);
+	NODE_END(v)
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_rmdir(vfs *v, const vfs_cred *cred, vfs_node *dir,
+                              const char *name)
+{
+	struct vfs_ctx c;
+	int rc;
+
+	if (dir == NULL)
+		return -EINVAL;
+	rc = vfs__name_check(name);
+	if (rc < 0)
+		return rc;
+	NODE_BEGIN(v, cred, c)
+	rc = do_rmdir(&c, dir, name);
+	NODE_END(v)
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_rename(vfs *v, const vfs_cred *cred, vfs_node *olddir,
+                               const char *oldname, vfs_node *newdir,
+                               const char *newname, unsigned flags)
+{
+	struct vfs_ctx c;
+	int rc;
+
+	if (olddir == NULL || newdir == NULL)
+		return -EINVAL;
+	rc = vfs__name_check(oldname);
+	if (rc == 0)
+		rc = vfs__name_check(newname);
+	if (rc < 0)
+		return rc;
+	NODE_BEGIN(v, cred, c)
+	rc = do_rename(&c, olddir, oldname, newdir, newname, flags);
+	NODE_END(v)
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_readlink(vfs *v, vfs_node *node, char *buf, size_t size)
+{
+	int rc;
+
+	if (v == NULL || node == NULL || buf == NULL)
+		return -EINVAL;
+	if (!S_ISLNK(node->type))
+		return -EINVAL;
+	rc = node->mnt->store->ops.readlink(node->mnt->store->state, node->id,
+	                                    buf, size);
+	if (rc >= 0 && (size_t)rc > size)
+		rc = (int)size;
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_statfs(vfs *v, vfs_node *node, vfs_statvfs *out)
+{
+	if (v == NULL || node == NULL || out == NULL)
+		return -EINVAL;
+	return node_statfs(node, out);
+}
+
+VFS_EXTERN int vfs_node_open(vfs *v, const vfs_cred *cred, vfs_node *node,
+                             int flags)
+{
+	struct vfs_ctx c;
+	int rc;
+
+	if (node == NULL)
+		return -EINVAL;
+	NODE_BEGIN(v, cred, c)
+	rc = vfs__open_node(&c, node, flags & ~(O_CREAT | O_EXCL), false, 0);
+	NODE_END(v)
+	return rc;
+}
+
+VFS_EXTERN int vfs_node_create(vfs *v, const vfs_cred *cred, vfs_node *dir,
+                               const char *name, int flags, uint32_t mode,
+                               vfs_node **out, vfs_attr *attr)
+{
+	struct vfs_ctx c;
+	vfs_node *n = NULL;
+	vfs_attr a;
+	bool created = false;
+	int rc;
+
+	if (dir == NULL || out == NULL || (flags & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	rc = vfs__name_check(name);
+	if (rc < 0)
+		return rc;
+	NODE_BEGIN(v, cred, c)
+	rc = vfs__do_mknod(&c, dir, name, S_IFREG | (mode & 07777), 0, NULL, &n,
+	                   &a);
+	if (rc == 0) {
+		created = true;
+	} else if (rc == -EEXIST && !(flags & O_EXCL)) {
+		rc = vfs__step(v, dir, name, &n, &a);
+		if (rc == 0 && S_ISDIR(a.mode))
+			rc = -EISDIR;
+	}
+	if (rc == 0)
+		rc = vfs__open_node(&c, n, flags & ~(O_CREAT | O_EXCL), created,
+		                    0);
+	if (rc >= 0) {
+		*out = n;
+		if (attr != NULL && vfs__node_getattr(v, n, attr) < 0)
+			memset(attr, 0, sizeof(*attr));
+		n = NULL;
+	} else if (created) {
+		vfs__do_unlink(&c, dir, name);
+	}
+	if (n != NULL)
+		vfs__node_put(v, n);
+	NODE_END(v)
+	return rc;
+}
