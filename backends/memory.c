@@ -1440,7 +1440,7 @@ out:
 	return rc;
 }
 
-static int memfs_statfs(void *store, vfs_statfs *out)
+static int memfs_statfs(void *store, vfs_statvfs *out)
 {
 	memfs_store *st = store;
 	uint64_t blocks, files;
