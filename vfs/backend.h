@@ -57,7 +57,8 @@ typedef struct vfs_newnode {
 
 /**
  * Called by readdir() for each entry. `next_cookie` is the value that,
- * passed back to readdir(), resumes after this entry: never 0, below 2^62.
+ * passed back to readdir(), resumes after this entry: never 0, below 2^63
+ * (any host directory offset fits).
  * @return 0 to continue; nonzero to stop, in which case this entry was not
  *         taken and will be offered again when resuming at the previous
  *         cookie.
@@ -165,7 +166,9 @@ typedef struct vfs_backend_ops {
 
 	/** Required. Write size bytes at *off, or at the end of file with
 	 *  VFS_WRITE_APPEND (then *off receives where the data landed).
-	 *  All or nothing: -EFBIG or -ENOSPC leave the file unchanged.
+	 *  All or nothing: -EFBIG or -ENOSPC leave the file unchanged. For
+	 *  an append the core cannot know the end of file, so the store
+	 *  checks that the new end stays within VFS_FILE_SIZE_MAX (-EFBIG).
 	 *  Updates mtime and ctime. Returns size. */
 	int64_t (*write)(void *store, uint64_t node, void *fh, const void *buf,
 	                 size_t size, int64_t *off, unsigned flags);

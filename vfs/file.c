@@ -26,9 +26,10 @@
 /* Largest single transfer, as Linux's MAX_RW_COUNT. */
 #define RW_MAX ((size_t)0x7ffff000)
 
+/* Store cookies may use 63 bits (any non-negative host off_t): the top
+ * bit marks the store phase, the next one the mount-trie phase. */
+#define OFF_PHASE_STORE (UINT64_C(1) << 63)
 #define OFF_PHASE_TRIE  (UINT64_C(1) << 62)
-#define OFF_PHASE_STORE (UINT64_C(2) << 62)
-#define OFF_PHASE_MASK  (UINT64_C(3) << 62)
 
 /* ---- the descriptor table -------------------------------------------- */
 
@@ -567,7 +568,7 @@ static int dir_fill_store(void *ctx, const char *name, size_t len, uint64_t ino,
 {
 	struct dir_fill *f = ctx;
 
-	if (len == 0 || len > VFS_NAME_MAX || next >= OFF_PHASE_TRIE)
+	if (len == 0 || len > VFS_NAME_MAX || next >= OFF_PHASE_STORE)
 		return 0; /* a damaged store: skip what cannot be right */
 	if (f->mt != NULL && vfs__mt_child(f->mt, name, len) != NULL)
 		return 0;
@@ -599,8 +600,8 @@ static int dir_refill(vfs *v, struct vfs_handle *h)
 		         S_IFDIR, OFF_PHASE_TRIE);
 		off = OFF_PHASE_TRIE;
 	}
-	if ((off & OFF_PHASE_MASK) == OFF_PHASE_TRIE) {
-		uint64_t i = 0, from = off & ~OFF_PHASE_MASK;
+	if (!(off & OFF_PHASE_STORE) && (off & OFF_PHASE_TRIE)) {
+		uint64_t i = 0, from = off & ~OFF_PHASE_TRIE;
 		const struct vfs_mtree *c = n->mt ? n->mt->child : NULL;
 
 		for (; c != NULL; c = c->next, i++) {
@@ -617,11 +618,11 @@ static int dir_refill(vfs *v, struct vfs_handle *h)
 		}
 		off = OFF_PHASE_STORE;
 	}
-	if ((off & OFF_PHASE_MASK) == OFF_PHASE_STORE && n->mnt != NULL) {
+	if ((off & OFF_PHASE_STORE) && n->mnt != NULL) {
 		struct dir_fill f = {.h = h, .mnt = n->mnt, .mt = n->mt};
 		vfs_store *s = n->mnt->store;
 
-		rc = s->ops.readdir(s->state, n->id, off & ~OFF_PHASE_MASK,
+		rc = s->ops.readdir(s->state, n->id, off & ~OFF_PHASE_STORE,
 		                    dir_fill_store, &f);
 		if (rc < 0)
 			return rc;
