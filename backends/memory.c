@@ -1203,6 +1203,10 @@ static int memfs_readdir(void *store, uint64_t dirid, uint64_t cookie,
 	rc = memfs_get_dir(st, dirid, &dir);
 	if (rc < 0)
 		goto out;
+	if (dir->nlink == 0) {
+		rc = -ENOENT; /* removed, as Linux's getdents says */
+		goto out;
+	}
 	i = memfs_dir_search(dir, cookie);
 	for (;;) {
 		memfs_dirent *de;
