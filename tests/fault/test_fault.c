@@ -539,6 +539,22 @@ static int64_t act_utimens_now(env *e)
 	return vfs_utimens(e->v, "/a/f1", NULL, 0);
 }
 
+static int64_t act_fchmod(env *e)
+{
+	return vfs_fchmod(e->v, e->fd, 0604);
+}
+
+static int64_t act_fchown(env *e)
+{
+	return vfs_fchown(e->v, e->fd, 4321, 8765);
+}
+
+static int64_t act_futimens(env *e)
+{
+	struct timespec t[2] = {{3000, 3}, {4000, 4}};
+	return vfs_futimens(e->v, e->fd, t);
+}
+
 static int64_t act_close_unlinked(env *e)
 {
 	int fd = e->fd;
@@ -592,6 +608,9 @@ static const fault_case cases[] = {
         {"lchown", NULL, act_lchown, 0, 0},
         {"utimens", NULL, act_utimens, 0, 0},
         {"utimens now", NULL, act_utimens_now, 0, 0},
+        {"fchmod", open_file_wronly, act_fchmod, 0, 0},
+        {"fchown", open_file_wronly, act_fchown, 0, 0},
+        {"futimens", open_file_wronly, act_futimens, 0, 0},
         {"close unlinked open file", open_and_unlink_file, act_close_unlinked,
          0, 1},
 };
