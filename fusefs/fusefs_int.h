@@ -1,0 +1,37 @@
+/*
+ * fusefs/fusefs_int.h: what fuse.c (the libfuse3 low-level adapter) and
+ * vfsmount.c (the program) share. Never installed.
+ *
+ * The adapter's state is one `fusefs` per mounted session; vfsmount.c
+ * fills it in before the session starts and tears it down after the loop
+ * returns.
+ */
+#ifndef VFS_FUSEFS_INT_H
+#define VFS_FUSEFS_INT_H
+
+#define FUSE_USE_VERSION 35
+
+#include <fuse_lowlevel.h>
+#include <vfs/vfs.h>
+
+/* The largest single read or write we ask the kernel for, and the largest
+ * buffer any request can make us allocate. */
+#define FUSEFS_IO_MAX (1u << 20)
+
+typedef struct fusefs {
+	vfs *v;
+	vfs_node *root; /* one reference held for the whole session; it is
+	                   the node behind FUSE_ROOT_ID */
+	/* Kernel cache lifetimes in seconds. The daemon is the only writer
+	 * of memory and sqlite stores, so caching is safe there; a disk store
+	 * can change under us, which is why these are tunable. */
+	double entry_timeout;
+	double attr_timeout;
+	double negative_timeout;
+	int keep_cache; /* keep the page cache across opens */
+} fusefs;
+
+/* The request handlers, in fuse.c. The session's userdata is a fusefs *. */
+extern const struct fuse_lowlevel_ops fusefs_ll_ops;
+
+#endif /* VFS_FUSEFS_INT_H */
