@@ -199,10 +199,14 @@ struct vfs_walk {
 	char last[VFS_NAME_MAX + 1];
 	size_t last_len;
 	bool trailing_slash;
+	/* Set by a WALK_MISSING_OK walk that met a missing name: the text
+	 * from that name on (inside the path or buf), else NULL. */
+	const char *missing;
 };
 
-#define VFS__WALK_NOFOLLOW (1u << 0)
-#define VFS__WALK_PARENT   (1u << 1)
+#define VFS__WALK_NOFOLLOW   (1u << 0)
+#define VFS__WALK_PARENT     (1u << 1)
+#define VFS__WALK_MISSING_OK (1u << 2) /* stop quietly at a missing name */
 
 void vfs__walk_init(struct vfs_walk *w, struct vfs_ctx *c);
 void vfs__walk_done(struct vfs_walk *w);

@@ -175,29 +175,41 @@ static int mount_index_alloc(vfs *v, struct vfs_mount *m)
 	return 0;
 }
 
-/* The trie node for the walk's canonical top plus `last` (when not NULL),
- * created as needed. Nodes on the stack learn their trie node. */
-static int mount_trie_path(vfs *v, struct vfs_walk *w, const char *last,
-                           size_t last_len, struct vfs_mtree **out)
+/* The trie node for the walk's canonical top followed by the names in
+ * `missing` (components that do not exist in any store), created as
+ * needed. "." and ".." cannot be resolved below a missing directory. */
+static int mount_trie_path(vfs *v, struct vfs_walk *w, const char *missing,
+                           struct vfs_mtree **out)
 {
-	struct vfs_mtree *mt = v->mroot;
+	struct vfs_mtree *mt = v->mroot, *c;
+	const char *p = missing;
 
-	for (size_t i = 1; i <= w->depth; i++) {
-		const char *name;
-		size_t len;
-		struct vfs_mtree *c;
+	for (size_t i = 1; i < w->depth; i++) {
+		const char *name = w->names + w->stack[i].name_off;
+		size_t len = w->stack[i].name_len;
 
-		if (i < w->depth) {
-			name = w->names + w->stack[i].name_off;
-			len = w->stack[i].name_len;
-		} else if (last != NULL) {
-			name = last;
-			len = last_len;
-		} else {
-			break;
-		}
 		c = mt_find(mt, name, len);
 		if (c == NULL && (c = mt_new(v, mt, name, len)) == NULL)
+			return -ENOMEM;
+		mt = c;
+	}
+	while (p != NULL && *p != '\0') {
+		const char *start;
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+		len = (size_t)(p - start);
+		if (start[0] == '.' &&
+		    (len == 1 || (len == 2 && start[1] == '.')))
+			return -ENOENT;
+		c = mt_find(mt, start, len);
+		if (c == NULL && (c = mt_new(v, mt, start, len)) == NULL)
 			return -ENOMEM;
 		mt = c;
 	}
@@ -218,7 +230,6 @@ VFS_EXTERN int vfs_mount_add(vfs *v, const char *path, vfs_store *store,
 	struct vfs_walk w;
 	struct vfs_mtree *mt;
 	struct vfs_mount *m = NULL;
-	vfs_node *final = NULL;
 	vfs_attr attr;
 	uint64_t id;
 	int rc;
@@ -231,25 +242,16 @@ VFS_EXTERN int vfs_mount_add(vfs *v, const char *path, vfs_store *store,
 	pthread_rwlock_wrlock(&v->mlock);
 	vfs__ctx_path(v, &c);
 	vfs__walk_init(&w, &c);
-	rc = vfs__walk(&w, path, VFS__WALK_PARENT);
+	/* Mount points need not exist: walk as far as the stores go and
+	 * take the rest of the path as names. */
+	rc = vfs__walk(&w, path, VFS__WALK_NOFOLLOW | VFS__WALK_MISSING_OK);
 	if (rc < 0)
 		goto out;
-	if (w.last_type == VFS__LAST_DOT || w.last_type == VFS__LAST_DOTDOT) {
-		rc = -EINVAL;
+	if (!S_ISDIR(vfs__walk_top(&w)->type)) {
+		rc = -ENOTDIR;
 		goto out;
 	}
-	if (w.last_type == VFS__LAST_NORM) {
-		rc = vfs__step(v, vfs__walk_top(&w), w.last, &final, &attr);
-		if (rc == 0 && !S_ISDIR(attr.mode)) {
-			rc = -ENOTDIR;
-			goto out;
-		}
-		if (rc < 0 && rc != -ENOENT)
-			goto out;
-	}
-	rc = mount_trie_path(v, &w,
-	                     w.last_type == VFS__LAST_NORM ? w.last : NULL,
-	                     w.last_len, &mt);
+	rc = mount_trie_path(v, &w, w.missing, &mt);
 	if (rc < 0)
 		goto out;
 	if (mt->mount != NULL) {
@@ -286,8 +288,9 @@ VFS_EXTERN int vfs_mount_add(vfs *v, const char *path, vfs_store *store,
 	{
 		struct vfs_mtree *t = mt;
 
-		if (w.last_type == VFS__LAST_NORM)
-			t = t->parent;
+		for (const char *p = w.missing; p != NULL && *p != '\0'; p++)
+			if (*p != '/' && (p[1] == '/' || p[1] == '\0'))
+				t = t->parent; /* one per missing name */
 		for (size_t i = w.depth; i-- > 0; t = t->parent)
 			if (w.stack[i].node->mnt != NULL)
 				w.stack[i].node->mt = t;
@@ -295,7 +298,6 @@ VFS_EXTERN int vfs_mount_add(vfs *v, const char *path, vfs_store *store,
 	m = NULL;
 out:
 	free(m);
-	vfs__node_put(v, final);
 	vfs__walk_done(&w);
 	vfs__ctx_done(&c);
 	pthread_rwlock_unlock(&v->mlock);

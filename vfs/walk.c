@@ -89,7 +89,8 @@ static int walk_push(struct vfs_walk *w, vfs_node *n, const char *name,
 	f->node = n;
 	f->name_off = (uint32_t)w->names_len;
 	f->name_len = (uint32_t)len;
-	memcpy(w->names + w->names_len, name, len);
+	if (len > 0)
+		memcpy(w->names + w->names_len, name, len);
 	w->names_len += len;
 	return 0;
 }
@@ -214,6 +215,10 @@ static int walk_run(struct vfs_walk *w, const char *p, unsigned flags)
 		memcpy(name, start, len);
 		name[len] = '\0';
 		rc = vfs__step(v, top, name, &child, &attr);
+		if (rc == -ENOENT && (flags & VFS__WALK_MISSING_OK)) {
+			w->missing = start;
+			return 0;
+		}
 		if (rc < 0)
 			return rc;
 		if (S_ISLNK(attr.mode) &&
@@ -242,6 +247,7 @@ int vfs__walk(struct vfs_walk *w, const char *path, unsigned flags)
 	if (rc < 0)
 		return rc;
 	w->links = 0;
+	w->missing = NULL;
 	return walk_run(w, path, flags);
 }
 
