@@ -34,6 +34,10 @@
  * is added or removed meanwhile. A rename over an existing name keeps the
  * target entry (and so its cookie) and only changes the node it names.
  *
+ * Only file pages count against the byte limit (and show in statfs
+ * blocks); names, symlink targets and node metadata are bounded by the
+ * inode limit and by VFS_NAME_MAX and VFS_PATH_MAX instead.
+ *
  * Every mutation checks its limits and allocates everything it needs
  * before it changes anything, so a failed call leaves the store as it was.
  *
@@ -49,6 +53,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- 1. Data structures ----------------------------------------------- */
 
@@ -1525,7 +1530,9 @@ static int memfs_create(vfs_store **out, const vfs_memory_options *opts,
 	st->ids = calloc(64, sizeof(*st->ids));
 	if (st->ids)
 		st->nidbuckets = 64;
-	st->root = memfs_node_alloc(S_IFDIR | 0755, 0, 0);
+	/* Owned by whoever creates the store, as a tmpfs a user mounts. */
+	st->root = memfs_node_alloc(S_IFDIR | 0755, (uint32_t)geteuid(),
+	                            (uint32_t)getegid());
 	if (!st->ids || !st->root) {
 		free(st->root);
 		st->root = NULL;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -157,6 +158,9 @@ static void test_memory_root_attributes(void **state)
 	assert_int_equal(a.ino, 1);
 	assert_true(S_ISDIR(a.mode));
 	assert_int_equal(a.nlink, 2);
+	assert_int_equal(a.mode, S_IFDIR | 0755);
+	assert_int_equal(a.uid, geteuid());
+	assert_int_equal(a.gid, getegid());
 	assert_int_equal(f->o->readlink(f->st, f->root, NULL, 0), -EINVAL);
 }
 
