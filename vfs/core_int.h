@@ -151,6 +151,8 @@ int vfs__step(vfs *v, vfs_node *dir, const char *name, vfs_node **out,
               vfs_attr *attr);
 /* Whether name in dir is a mount point or holds one (EBUSY cases). */
 bool vfs__is_mount_path(vfs_node *dir, const char *name);
+/* Whether name in dir is exactly a mount point. */
+bool vfs__is_mount_point(vfs_node *dir, const char *name);
 /* Whether n's mount is read-only, or n is virtual (nothing to write to). */
 bool vfs__readonly(const vfs_node *n);
 

@@ -137,9 +137,12 @@ int vfs__open_node(struct vfs_ctx *c, vfs_node *node, int flags, bool created,
 	rc = vfs__node_getattr(c->v, node, &a);
 	if (rc < 0)
 		return rc;
+	/* Linux checks O_DIRECTORY first; O_TRUNC counts as writing. */
+	if ((flags & O_DIRECTORY) && !S_ISDIR(a.mode))
+		return -ENOTDIR;
 	switch (a.mode & S_IFMT) {
 	case S_IFDIR:
-		if (acc != O_RDONLY)
+		if (acc != O_RDONLY || (flags & O_TRUNC))
 			return -EISDIR;
 		break;
 	case S_IFREG:
@@ -148,10 +151,8 @@ int vfs__open_node(struct vfs_ctx *c, vfs_node *node, int flags, bool created,
 		return -ELOOP;
 	default:
 		/* FIFOs, sockets and devices exist as metadata only. */
-		return (flags & O_DIRECTORY) ? -ENOTDIR : -ENXIO;
+		return -ENXIO;
 	}
-	if ((flags & O_DIRECTORY) && !S_ISDIR(a.mode))
-		return -ENOTDIR;
 	trunc = (flags & O_TRUNC) && S_ISREG(a.mode) && !created;
 	if ((acc != O_RDONLY || trunc) && vfs__readonly(node))
 		return -EROFS;
@@ -232,8 +233,8 @@ static int64_t file_pread(vfs *v, struct vfs_handle *h, void *buf, size_t count,
 		return -EBADF;
 	if (S_ISDIR(n->type))
 		return -EISDIR;
-	if (off < 0)
-		return -EINVAL;
+	if (off < 0 || (uint64_t)count > (uint64_t)(INT64_MAX - off))
+		return -EINVAL; /* offset + count overflows, as Linux says */
 	if (count > RW_MAX)
 		count = RW_MAX;
 	if (off >= VFS_FILE_SIZE_MAX || count == 0)
@@ -310,22 +311,25 @@ int64_t vfs__file_pwrite(struct vfs_ctx *c, struct vfs_handle *h,
 		return -EISDIR;
 	if (off < 0)
 		return -EINVAL;
-	if (count > RW_MAX)
-		count = RW_MAX;
 	if (use_pos)
 		pthread_mutex_lock(&h->lock);
 	if (use_pos)
 		off = h->pos;
+	if ((uint64_t)count > (uint64_t)(INT64_MAX - off)) {
+		rc = -EINVAL; /* offset + count overflows, as Linux says */
+		goto out;
+	}
+	if (count > RW_MAX)
+		count = RW_MAX;
 	if (!append) {
-		if ((uint64_t)count > (uint64_t)(INT64_MAX - off)) {
-			rc = -EINVAL;
-			goto out;
-		}
-		if (off + (int64_t)count > VFS_FILE_SIZE_MAX ||
-		    off >= VFS_FILE_SIZE_MAX) {
+		/* At the size limit a write fails; across it, it is cut
+		 * short there (Linux's s_maxbytes rule). */
+		if (off >= VFS_FILE_SIZE_MAX) {
 			rc = -EFBIG;
 			goto out;
 		}
+		if (off + (int64_t)count > VFS_FILE_SIZE_MAX)
+			count = (size_t)(VFS_FILE_SIZE_MAX - off);
 	}
 	rc = 0;
 	if (count == 0)
@@ -429,11 +433,10 @@ VFS_EXTERN int64_t vfs_lseek(vfs *v, int fd, int64_t offset, int whence)
 		rc = h->pos = whence == SEEK_DATA ? offset : base;
 		goto out;
 	}
-	if ((offset > 0 && base > INT64_MAX - offset)) {
-		rc = -EOVERFLOW;
-		goto out;
-	}
-	if (base + offset < 0) {
+	/* As a Linux filesystem whose s_maxbytes is VFS_FILE_SIZE_MAX:
+	 * positions outside [0, max] are EINVAL, overflow included. */
+	if ((offset > 0 && base > VFS_FILE_SIZE_MAX - offset) ||
+	    base + offset < 0) {
 		rc = -EINVAL;
 		goto out;
 	}

@@ -84,6 +84,15 @@ bool vfs__is_mount_path(vfs_node *dir, const char *name)
 	       vfs__mt_child(dir->mt, name, strlen(name)) != NULL;
 }
 
+bool vfs__is_mount_point(vfs_node *dir, const char *name)
+{
+	struct vfs_mtree *c =
+	        dir->mt != NULL ? vfs__mt_child(dir->mt, name, strlen(name))
+	                        : NULL;
+
+	return c != NULL && c->mount != NULL;
+}
+
 int vfs__root(vfs *v, vfs_node **out)
 {
 	if (v->mroot->mount != NULL) {

@@ -271,6 +271,10 @@ int vfs__do_setattr(struct vfs_ctx *c, vfs_node *n, const vfs_setattr *set,
 			if (rc < 0)
 				return rc;
 		}
+		/* Truncation always updates mtime (and so ctime), as on
+		 * Linux, even when the size does not change. */
+		if (!(valid & (VFS_SET_MTIME | VFS_SET_MTIME_NOW)))
+			valid |= VFS_SET_MTIME_NOW;
 		if (c->cred->uid != 0 && kill_suid(a.mode) != a.mode) {
 			valid |= VFS_SET_MODE;
 			s.mode = kill_suid(a.mode) & 07777;
@@ -381,11 +385,15 @@ int vfs__do_mknod(struct vfs_ctx *c, vfs_node *dir, const char *name,
 	nn.uid = c->cred->uid;
 	nn.gid = (da.mode & S_ISGID) ? da.gid : c->cred->gid;
 	nn.mode = type | (mode & 07777);
-	if (type == S_IFDIR && (da.mode & S_ISGID))
-		nn.mode |= S_ISGID;
-	else if (type != S_IFDIR && c->cred->uid != 0 &&
-	         (nn.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
-	         !vfs__in_group(c->cred, nn.gid))
+	if (type == S_IFDIR) {
+		/* mkdir keeps only the sticky bit of the special bits; setgid
+		 * comes from the parent. */
+		nn.mode = type | (mode & 01777);
+		if (da.mode & S_ISGID)
+			nn.mode |= S_ISGID;
+	} else if (type != S_IFDIR && c->cred->uid != 0 &&
+	           (nn.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+	           !vfs__in_group(c->cred, nn.gid))
 		nn.mode &= ~(uint32_t)S_ISGID;
 	if (type == S_IFLNK) {
 		nn.mode = S_IFLNK | 0777;
@@ -408,20 +416,27 @@ int vfs__do_mknod(struct vfs_ctx *c, vfs_node *dir, const char *name,
 	return vfs__node_get(c->v, dir->mnt, id, type, NULL, out);
 }
 
-static int check_removable(struct vfs_ctx *c, vfs_node *dir, const char *name)
+/* A mount point is a directory: unlink says EISDIR, rmdir EBUSY. */
+static int check_removable(struct vfs_ctx *c, vfs_node *dir, const char *name,
+                           int mount_point_rc)
 {
 	if (!S_ISDIR(dir->type))
 		return -ENOTDIR;
 	if (vfs__readonly(dir))
 		return -EROFS;
-	if (vfs__is_mount_path(dir, name))
-		return -EBUSY;
+	if (vfs__is_mount_path(dir, name)) {
+		/* rmdir of a directory that only holds mount points below
+		 * it: not empty, as Linux says for a directory holding one. */
+		if (mount_point_rc == -EBUSY && !vfs__is_mount_point(dir, name))
+			return -ENOTEMPTY;
+		return mount_point_rc;
+	}
 	return may_delete(c, dir, name);
 }
 
 int vfs__do_unlink(struct vfs_ctx *c, vfs_node *dir, const char *name)
 {
-	int rc = check_removable(c, dir, name);
+	int rc = check_removable(c, dir, name, -EISDIR);
 
 	if (rc < 0)
 		return rc;
@@ -431,7 +446,7 @@ int vfs__do_unlink(struct vfs_ctx *c, vfs_node *dir, const char *name)
 
 static int do_rmdir(struct vfs_ctx *c, vfs_node *dir, const char *name)
 {
-	int rc = check_removable(c, dir, name);
+	int rc = check_removable(c, dir, name, -EBUSY);
 
 	if (rc < 0)
 		return rc;

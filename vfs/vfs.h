@@ -232,7 +232,8 @@ VFS_EXTERN int vfs_mount_spec(vfs *v, const char *path, const char *spec,
 
 /**
  * Unmount the store mounted exactly at path, flush and destroy it.
- * @return 0; -EINVAL (nothing mounted there); -EBUSY (open descriptors,
+ * @return 0; -EINVAL (nothing mounted there); -ENOENT (no such path);
+ *         -EBUSY (open descriptors,
  *         referenced nodes, or mounts nested below it).
  * Thread safety: safe.
  */
@@ -294,7 +295,7 @@ VFS_EXTERN int64_t vfs_pwrite(vfs *v, int fd, const void *buf, size_t count,
 /**
  * Move the position (SEEK_SET, SEEK_CUR, SEEK_END).
  * @return the new position; -EINVAL (bad whence or negative result),
- *         -EOVERFLOW, -EBADF.
+ *         -EBADF. Positions above VFS_FILE_SIZE_MAX are -EINVAL.
  * Thread safety: safe.
  */
 VFS_EXTERN int64_t vfs_lseek(vfs *v, int fd, int64_t offset, int whence);
