@@ -1250,6 +1250,18 @@ out:
 	return rc;
 }
 
+/* Create and open in one step. A memory file needs no open state, so this
+ * is mknod() and nothing that could fail after it: all or nothing. */
+static int memfs_create_open(void *store, uint64_t dirid, const char *name,
+                             const vfs_newnode *nn, int flags, uint64_t *out,
+                             vfs_attr *attr, void **fh)
+{
+	*fh = NULL;
+	if ((nn->mode & S_IFMT) != S_IFREG)
+		return -EINVAL;
+	return memfs_mknod(store, dirid, name, nn, out, attr);
+}
+
 static int memfs_open(void *store, uint64_t id, int flags, void **fh)
 {
 	memfs_store *st = store;
@@ -1488,6 +1500,7 @@ static const vfs_backend_ops memfs_ops = {
         .readlink = memfs_readlink,
         .readdir = memfs_readdir,
         .open = memfs_open,
+        .create = memfs_create_open,
         .read = memfs_read,
         .write = memfs_write,
         .statfs = memfs_statfs,

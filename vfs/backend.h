@@ -181,6 +181,14 @@ typedef struct vfs_backend_ops {
 
 	/** Optional. Make everything durable (unmount, vfs_free). */
 	int (*sync)(void *store);
+
+	/** Optional; if NULL the core calls mknod(), then open(), and
+	 *  unlink() if open() failed. Create a regular file (nn->mode is
+	 *  S_IFREG) and open it with flags (as open()) in one step, all or
+	 *  nothing: -EEXIST when the name exists. +1 lookup on *out. */
+	int (*create)(void *store, uint64_t dir, const char *name,
+	              const vfs_newnode *nn, int flags, uint64_t *out,
+	              vfs_attr *attr, void **fh);
 } vfs_backend_ops;
 
 /**

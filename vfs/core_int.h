@@ -238,8 +238,14 @@ int vfs__name_check(const char *name);
 
 /* ---- file.c ------------------------------------------------------------ */
 
-int vfs__open_node(struct vfs_ctx *c, vfs_node *node, int flags, bool created,
+/* Open node (found by a walk or a frontend) and return a descriptor. */
+int vfs__open_node(struct vfs_ctx *c, vfs_node *node, int flags,
                    uint64_t parent_ino);
+/* Create a regular file name in dir and open it; on failure nothing is
+ * left behind. *out receives the node with one reference. */
+int vfs__create_open(struct vfs_ctx *c, vfs_node *dir, const char *name,
+                     uint32_t mode, int flags, uint64_t parent_ino,
+                     vfs_node **out, vfs_attr *attr);
 int vfs__handle_get(vfs *v, int fd, struct vfs_handle **out);
 void vfs__handle_put(vfs *v, struct vfs_handle *h);
 void vfs__handles_close_all(vfs *v);
@@ -255,6 +261,11 @@ int64_t vfs__file_pwrite(struct vfs_ctx *c, struct vfs_handle *h,
 
 int vfs__do_setattr(struct vfs_ctx *c, vfs_node *n, const vfs_setattr *set,
                     vfs_attr *out);
+/* Check that name may be created in dir with mode and fill nn with its
+ * owner, group and final mode (setgid-directory rule included). */
+int vfs__mknod_prepare(struct vfs_ctx *c, vfs_node *dir, const char *name,
+                       uint32_t mode, uint64_t rdev, const char *target,
+                       vfs_newnode *nn);
 int vfs__do_mknod(struct vfs_ctx *c, vfs_node *dir, const char *name,
                   uint32_t mode, uint64_t rdev, const char *target,
                   vfs_node **out, vfs_attr *attr);

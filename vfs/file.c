@@ -33,7 +33,12 @@
 
 /* ---- the descriptor table -------------------------------------------- */
 
-static int handle_install(vfs *v, struct vfs_handle *h)
+/* Marks a slot reserved by an open in progress: no call sees it. */
+static struct vfs_handle handle_reserved;
+
+/* Reserve the lowest free descriptor first, as the kernel does, so that
+ * -EMFILE comes before anything is created or opened. */
+static int handle_reserve(vfs *v)
 {
 	uint32_t i;
 
@@ -65,10 +70,26 @@ static int handle_install(vfs *v, struct vfs_handle *h)
 		v->htab_size = n;
 	}
 found:
-	v->htab[i] = h;
+	v->htab[i] = &handle_reserved;
 	v->hfree_hint = i + 1;
 	pthread_mutex_unlock(&v->hlock);
 	return (int)i;
+}
+
+static void handle_fill(vfs *v, int fd, struct vfs_handle *h)
+{
+	pthread_mutex_lock(&v->hlock);
+	v->htab[fd] = h;
+	pthread_mutex_unlock(&v->hlock);
+}
+
+static void handle_unreserve(vfs *v, int fd)
+{
+	pthread_mutex_lock(&v->hlock);
+	v->htab[fd] = NULL;
+	if ((uint32_t)fd < v->hfree_hint)
+		v->hfree_hint = (uint32_t)fd;
+	pthread_mutex_unlock(&v->hlock);
 }
 
 int vfs__handle_get(vfs *v, int fd, struct vfs_handle **out)
@@ -78,6 +99,8 @@ int vfs__handle_get(vfs *v, int fd, struct vfs_handle **out)
 	pthread_mutex_lock(&v->hlock);
 	if (fd >= 0 && (uint32_t)fd < v->htab_size)
 		h = v->htab[fd];
+	if (h == &handle_reserved)
+		h = NULL;
 	if (h != NULL)
 		atomic_fetch_add(&h->refs, 1);
 	pthread_mutex_unlock(&v->hlock);
@@ -110,7 +133,7 @@ void vfs__handle_put(vfs *v, struct vfs_handle *h)
 void vfs__handles_close_all(vfs *v)
 {
 	for (uint32_t i = 0; i < v->htab_size; i++) {
-		if (v->htab[i] != NULL)
+		if (v->htab[i] != NULL && v->htab[i] != &handle_reserved)
 			handle_free(v, v->htab[i]);
 		v->htab[i] = NULL;
 	}
@@ -121,26 +144,46 @@ void vfs__handles_close_all(vfs *v)
 
 /* ---- open ------------------------------------------------------------- */
 
-int vfs__open_node(struct vfs_ctx *c, vfs_node *node, int flags, bool created,
-                   uint64_t parent_ino)
+/* A handle for an opened node, taking over the store's fh; NULL when out
+ * of memory (the caller then releases fh). */
+static struct vfs_handle *handle_new(vfs *v, vfs_node *node, void *fh,
+                                     int flags, uint64_t parent_ino)
 {
-	int acc = flags & O_ACCMODE;
-	bool trunc;
-	struct vfs_handle *h;
-	vfs_store *s;
-	void *fh = NULL;
-	vfs_attr a;
-	int rc, fd;
+	struct vfs_handle *h = calloc(1, sizeof(*h));
 
-	if (acc == O_ACCMODE)
-		return -EINVAL;
-	rc = vfs__node_getattr(c->v, node, &a);
-	if (rc < 0)
-		return rc;
+	if (h == NULL)
+		return NULL;
+	pthread_mutex_init(&h->lock, NULL);
+	vfs__node_hold(v, node);
+	h->node = node;
+	h->fh = fh;
+	h->flags = flags;
+	h->parent_ino = parent_ino;
+	atomic_init(&h->refs, 1);
+	if (node->mnt != NULL)
+		atomic_fetch_add(&node->mnt->nopen, 1);
+	return h;
+}
+
+static void store_release(vfs_node *node, void *fh)
+{
+	vfs_store *s = node->mnt != NULL ? node->mnt->store : NULL;
+
+	if (s != NULL && s->ops.release != NULL)
+		s->ops.release(s->state, node->id, fh);
+}
+
+/* May node, with attributes a, be opened with flags? */
+static int open_check(struct vfs_ctx *c, vfs_node *node, const vfs_attr *a,
+                      int flags)
+{
+	int acc = flags & O_ACCMODE, mask = 0;
+	bool trunc = (flags & O_TRUNC) && S_ISREG(a->mode);
+
 	/* Linux checks O_DIRECTORY first; O_TRUNC counts as writing. */
-	if ((flags & O_DIRECTORY) && !S_ISDIR(a.mode))
+	if ((flags & O_DIRECTORY) && !S_ISDIR(a->mode))
 		return -ENOTDIR;
-	switch (a.mode & S_IFMT) {
+	switch (a->mode & S_IFMT) {
 	case S_IFDIR:
 		if (acc != O_RDONLY || (flags & O_TRUNC))
 			return -EISDIR;
@@ -153,56 +196,122 @@ int vfs__open_node(struct vfs_ctx *c, vfs_node *node, int flags, bool created,
 		/* FIFOs, sockets and devices exist as metadata only. */
 		return -ENXIO;
 	}
-	trunc = (flags & O_TRUNC) && S_ISREG(a.mode) && !created;
 	if ((acc != O_RDONLY || trunc) && vfs__readonly(node))
 		return -EROFS;
-	if (!created && c->check) {
-		int mask = 0;
+	if (acc != O_WRONLY)
+		mask |= VFS__MAY_READ;
+	if (acc != O_RDONLY || trunc)
+		mask |= VFS__MAY_WRITE;
+	return vfs__permission(c, a, mask);
+}
 
-		if (acc != O_WRONLY)
-			mask |= VFS__MAY_READ;
-		if (acc != O_RDONLY || trunc)
-			mask |= VFS__MAY_WRITE;
-		rc = vfs__permission(c, &a, mask);
-		if (rc < 0)
-			return rc;
-	}
-	h = calloc(1, sizeof(*h));
-	if (h == NULL)
-		return -ENOMEM;
-	s = node->mnt != NULL ? node->mnt->store : NULL;
+int vfs__open_node(struct vfs_ctx *c, vfs_node *node, int flags,
+                   uint64_t parent_ino)
+{
+	struct vfs_handle *h;
+	vfs_store *s = node->mnt != NULL ? node->mnt->store : NULL;
+	void *fh = NULL;
+	vfs_attr a;
+	int rc, fd;
+
+	if ((flags & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	fd = handle_reserve(c->v);
+	if (fd < 0)
+		return fd;
+	rc = vfs__node_getattr(c->v, node, &a);
+	if (rc == 0)
+		rc = open_check(c, node, &a, flags);
+	if (rc < 0)
+		goto fail;
 	if (s != NULL && s->ops.open != NULL) {
-		rc = s->ops.open(s->state, node->id, acc, &fh);
-		if (rc < 0) {
-			free(h);
-			return rc;
-		}
+		rc = s->ops.open(s->state, node->id, flags & O_ACCMODE, &fh);
+		if (rc < 0)
+			goto fail;
 	}
-	if (trunc) {
-		vfs_setattr set = {.valid = VFS_SET_SIZE | VFS_SET_MTIME_NOW,
+	if ((flags & O_TRUNC) && S_ISREG(a.mode)) {
+		vfs_setattr set = {.valid = VFS_SET_SIZE | VFS__SET_FROM_FD,
 		                   .size = 0};
 
 		rc = vfs__do_setattr(c, node, &set, NULL);
 		if (rc < 0)
-			goto fail;
+			goto fail_release;
 	}
-	pthread_mutex_init(&h->lock, NULL);
-	vfs__node_hold(c->v, node);
-	h->node = node;
-	h->fh = fh;
-	h->flags = flags;
-	h->parent_ino = parent_ino;
-	atomic_init(&h->refs, 1);
-	if (node->mnt != NULL)
-		atomic_fetch_add(&node->mnt->nopen, 1);
-	fd = handle_install(c->v, h);
+	h = handle_new(c->v, node, fh, flags, parent_ino);
+	if (h == NULL) {
+		rc = -ENOMEM;
+		goto fail_release;
+	}
+	handle_fill(c->v, fd, h);
+	return fd;
+fail_release:
+	store_release(node, fh);
+fail:
+	handle_unreserve(c->v, fd);
+	return rc;
+}
+
+int vfs__create_open(struct vfs_ctx *c, vfs_node *dir, const char *name,
+                     uint32_t mode, int flags, uint64_t parent_ino,
+                     vfs_node **out, vfs_attr *attr)
+{
+	vfs_store *s = dir->mnt != NULL ? dir->mnt->store : NULL;
+	int acc = flags & O_ACCMODE;
+	struct vfs_handle *h;
+	vfs_node *node = NULL;
+	vfs_newnode nn;
+	void *fh = NULL;
+	uint64_t id;
+	int rc, fd;
+
+	if (acc == O_ACCMODE)
+		return -EINVAL;
+	fd = handle_reserve(c->v);
 	if (fd < 0)
-		vfs__handle_put(c->v, h);
+		return fd;
+	rc = vfs__mknod_prepare(c, dir, name, S_IFREG | (mode & 07777), 0, NULL,
+	                        &nn);
+	if (rc < 0)
+		goto fail;
+	if (s->ops.create != NULL) {
+		/* The store creates and opens in one step: all or nothing. */
+		rc = s->ops.create(s->state, dir->id, name, &nn, acc, &id, attr,
+		                   &fh);
+		if (rc < 0)
+			goto fail;
+		rc = vfs__node_get(c->v, dir->mnt, id, S_IFREG, NULL, &node);
+		if (rc < 0) {
+			s->ops.release(s->state, id, fh);
+			goto fail;
+		}
+	} else {
+		rc = s->ops.mknod(s->state, dir->id, name, &nn, &id, attr);
+		if (rc == 0)
+			rc = vfs__node_get(c->v, dir->mnt, id, S_IFREG, NULL,
+			                   &node);
+		if (rc == 0 && s->ops.open != NULL)
+			rc = s->ops.open(s->state, id, acc, &fh);
+		if (rc < 0) {
+			/* Take the new name away again. */
+			if (node != NULL)
+				s->ops.unlink(s->state, dir->id, name);
+			goto fail;
+		}
+	}
+	vfs__attr_fix(dir->mnt, attr);
+	h = handle_new(c->v, node, fh, flags, parent_ino);
+	if (h == NULL) {
+		store_release(node, fh);
+		s->ops.unlink(s->state, dir->id, name);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	handle_fill(c->v, fd, h);
+	*out = node;
 	return fd;
 fail:
-	if (s != NULL && s->ops.release != NULL)
-		s->ops.release(s->state, node->id, fh);
-	free(h);
+	vfs__node_put(c->v, node);
+	handle_unreserve(c->v, fd);
 	return rc;
 }
 
@@ -515,7 +624,8 @@ VFS_EXTERN int vfs_close(vfs *v, int fd)
 		return -EINVAL;
 	pthread_rwlock_rdlock(&v->mlock);
 	pthread_mutex_lock(&v->hlock);
-	if (fd >= 0 && (uint32_t)fd < v->htab_size) {
+	if (fd >= 0 && (uint32_t)fd < v->htab_size &&
+	    v->htab[fd] != &handle_reserved) {
 		h = v->htab[fd];
 		v->htab[fd] = NULL;
 		if ((uint32_t)fd < v->hfree_hint)

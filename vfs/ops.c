@@ -344,15 +344,12 @@ int vfs__do_setattr(struct vfs_ctx *c, vfs_node *n, const vfs_setattr *set,
 
 /* ---- creating and removing -------------------------------------------- */
 
-int vfs__do_mknod(struct vfs_ctx *c, vfs_node *dir, const char *name,
-                  uint32_t mode, uint64_t rdev, const char *target,
-                  vfs_node **out, vfs_attr *attr)
+int vfs__mknod_prepare(struct vfs_ctx *c, vfs_node *dir, const char *name,
+                       uint32_t mode, uint64_t rdev, const char *target,
+                       vfs_newnode *nn)
 {
 	uint32_t type = mode & S_IFMT;
-	vfs_newnode nn = {.rdev = rdev};
-	vfs_attr da, a;
-	vfs_store *s;
-	uint64_t id;
+	vfs_attr da;
 	int rc;
 
 	if (!S_ISDIR(dir->type))
@@ -382,26 +379,43 @@ int vfs__do_mknod(struct vfs_ctx *c, vfs_node *dir, const char *name,
 	default:
 		return -EINVAL;
 	}
-	nn.uid = c->cred->uid;
-	nn.gid = (da.mode & S_ISGID) ? da.gid : c->cred->gid;
-	nn.mode = type | (mode & 07777);
+	memset(nn, 0, sizeof(*nn));
+	nn->uid = c->cred->uid;
+	nn->gid = (da.mode & S_ISGID) ? da.gid : c->cred->gid;
+	nn->mode = type | (mode & 07777);
 	if (type == S_IFDIR) {
 		/* mkdir keeps only the sticky bit of the special bits; setgid
 		 * comes from the parent. */
-		nn.mode = type | (mode & 01777);
+		nn->mode = type | (mode & 01777);
 		if (da.mode & S_ISGID)
-			nn.mode |= S_ISGID;
-	} else if (type != S_IFDIR && c->cred->uid != 0 &&
-	           (nn.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
-	           !vfs__in_group(c->cred, nn.gid))
-		nn.mode &= ~(uint32_t)S_ISGID;
-	if (type == S_IFLNK) {
-		nn.mode = S_IFLNK | 0777;
-		nn.target = target;
-		nn.target_len = strlen(target);
+			nn->mode |= S_ISGID;
+	} else if (c->cred->uid != 0 &&
+	           (nn->mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+	           !vfs__in_group(c->cred, nn->gid)) {
+		nn->mode &= ~(uint32_t)S_ISGID;
 	}
-	if (type != S_IFCHR && type != S_IFBLK)
-		nn.rdev = 0;
+	if (type == S_IFLNK) {
+		nn->mode = S_IFLNK | 0777;
+		nn->target = target;
+		nn->target_len = strlen(target);
+	}
+	if (type == S_IFCHR || type == S_IFBLK)
+		nn->rdev = rdev;
+	return 0;
+}
+
+int vfs__do_mknod(struct vfs_ctx *c, vfs_node *dir, const char *name,
+                  uint32_t mode, uint64_t rdev, const char *target,
+                  vfs_node **out, vfs_attr *attr)
+{
+	vfs_newnode nn;
+	vfs_attr a;
+	vfs_store *s;
+	uint64_t id;
+	int rc = vfs__mknod_prepare(c, dir, name, mode, rdev, target, &nn);
+
+	if (rc < 0)
+		return rc;
 	s = dir->mnt->store;
 	rc = s->ops.mknod(s->state, dir->id, name, &nn, &id,
 	                  attr != NULL ? attr : &a);
@@ -413,7 +427,7 @@ int vfs__do_mknod(struct vfs_ctx *c, vfs_node *dir, const char *name,
 		s->ops.forget(s->state, id, 1);
 		return 0;
 	}
-	return vfs__node_get(c->v, dir->mnt, id, type, NULL, out);
+	return vfs__node_get(c->v, dir->mnt, id, mode & S_IFMT, NULL, out);
 }
 
 /* A mount point is a directory: unlink says EISDIR, rmdir EBUSY. */
@@ -613,9 +627,8 @@ static int op_open_creat(struct op *o, const char *path, int flags,
                          uint32_t mode)
 {
 	struct vfs_walk *w = &o->w;
-	vfs_node *dir, *node = NULL;
+	vfs_node *dir, *node;
 	vfs_attr a;
-	bool created = false;
 	int rc, tries = 0;
 
 	rc = vfs__walk(w, path, VFS__WALK_PARENT);
@@ -632,18 +645,16 @@ static int op_open_creat(struct op *o, const char *path, int flags,
 		if (rc == -ENOENT) {
 			if (vfs__readonly(dir))
 				return -EROFS;
-			rc = vfs__do_mknod(
+			rc = vfs__create_open(
 			        &o->c, dir, w->last,
-			        S_IFREG | (mode & ~atomic_load(&o->c.v->umask) &
-			                   07777),
-			        0, NULL, &node, NULL);
+			        mode & ~atomic_load(&o->c.v->umask), flags,
+			        vfs__walk_parent_ino(w), &node, &a);
 			/* Lost a race with another creator: look again. */
 			if (rc == -EEXIST && !(flags & O_EXCL) && ++tries < 8)
 				continue;
-			if (rc < 0)
-				return rc;
-			created = true;
-			break;
+			if (rc >= 0)
+				vfs__node_put(o->c.v, node);
+			return rc;
 		}
 		if (rc < 0)
 			return rc;
@@ -659,16 +670,13 @@ static int op_open_creat(struct op *o, const char *path, int flags,
 		}
 		rc = vfs__walk_follow_last(w, node, 0);
 		vfs__node_put(o->c.v, node);
-		node = NULL;
 	}
-	if (S_ISDIR(a.mode) && !created) {
+	if (S_ISDIR(a.mode)) {
 		vfs__node_put(o->c.v, node);
 		return -EISDIR;
 	}
-	rc = vfs__open_node(&o->c, node, flags, created, a.ino);
+	rc = vfs__open_node(&o->c, node, flags, vfs__walk_parent_ino(w));
 	vfs__node_put(o->c.v, node);
-	if (rc < 0 && created)
-		vfs__do_unlink(&o->c, dir, w->last); /* leave nothing behind */
 	return rc;
 }
 
@@ -688,7 +696,7 @@ VFS_EXTERN int vfs_open(vfs *v, const char *path, int flags, uint32_t mode)
 	} else {
 		rc = op_resolve(&o, path, !(flags & O_NOFOLLOW), &n);
 		if (rc == 0)
-			rc = vfs__open_node(&o.c, n, flags, false,
+			rc = vfs__open_node(&o.c, n, flags,
 			                    vfs__walk_parent_ino(&o.w));
 	}
 	return op_end(&o, rc);
@@ -1407,7 +1415,7 @@ VFS_EXTERN int vfs_node_open(vfs *v, const vfs_cred *cred, vfs_node *node,
 	if (node == NULL)
 		return -EINVAL;
 	NODE_BEGIN(v, cred, c)
-	rc = vfs__open_node(&c, node, flags & ~(O_CREAT | O_EXCL), false, 0);
+	rc = vfs__open_node(&c, node, flags & ~(O_CREAT | O_EXCL), 0);
 	NODE_END(v)
 	return rc;
 }
@@ -1417,9 +1425,7 @@ VFS_EXTERN int vfs_node_create(vfs *v, const vfs_cred *cred, vfs_node *dir,
                                vfs_node **out, vfs_attr *attr)
 {
 	struct vfs_ctx c;
-	vfs_node *n = NULL;
 	vfs_attr a;
-	bool created = false;
 	int rc;
 
 	if (dir == NULL || out == NULL || (flags & O_ACCMODE) == O_ACCMODE)
@@ -1427,29 +1433,23 @@ VFS_EXTERN int vfs_node_create(vfs *v, const vfs_cred *cred, vfs_node *dir,
 	rc = vfs__name_check(name);
 	if (rc < 0)
 		return rc;
+	if (attr == NULL)
+		attr = &a;
 	NODE_BEGIN(v, cred, c)
-	rc = vfs__do_mknod(&c, dir, name, S_IFREG | (mode & 07777), 0, NULL, &n,
-	                   &a);
-	if (rc == 0) {
-		created = true;
-	} else if (rc == -EEXIST && !(flags & O_EXCL)) {
-		rc = vfs__step(v, dir, name, &n, &a);
-		if (rc == 0 && S_ISDIR(a.mode))
-			rc = -EISDIR;
+	rc = vfs__create_open(&c, dir, name, mode, flags & ~(O_CREAT | O_EXCL),
+	                      0, out, attr);
+	if (rc == -EEXIST && !(flags & O_EXCL)) {
+		flags &= ~O_CREAT;
+		/* Open what is there, as open(O_CREAT) without O_EXCL. */
+		rc = vfs__step(v, dir, name, out, attr);
+		if (rc == 0) {
+			rc = S_ISDIR(attr->mode)
+			             ? -EISDIR
+			             : vfs__open_node(&c, *out, flags, 0);
+			if (rc < 0)
+				vfs__node_put(v, *out);
+		}
 	}
-	if (rc == 0)
-		rc = vfs__open_node(&c, n, flags & ~(O_CREAT | O_EXCL), created,
-		                    0);
-	if (rc >= 0) {
-		*out = n;
-		if (attr != NULL && vfs__node_getattr(v, n, attr) < 0)
-			memset(attr, 0, sizeof(*attr));
-		n = NULL;
-	} else if (created) {
-		vfs__do_unlink(&c, dir, name);
-	}
-	if (n != NULL)
-		vfs__node_put(v, n);
 	NODE_END(v)
 	return rc;
 }

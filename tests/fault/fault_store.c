@@ -210,6 +210,15 @@ static int faultst_sync(void *store)
 	return INNER(f).sync(ISTATE(f));
 }
 
+static int faultst_create(void *store, uint64_t dir, const char *name,
+                          const vfs_newnode *nn, int flags, uint64_t *out,
+                          vfs_attr *attr, void **fh)
+{
+	fault_store *f = store;
+	GATE(f, CREATE);
+	return INNER(f).create(ISTATE(f), dir, name, nn, flags, out, attr, fh);
+}
+
 static const vfs_backend_ops faultst_ops = {
         .version = VFS_BACKEND_VERSION,
         .size = sizeof(vfs_backend_ops),
@@ -234,6 +243,7 @@ static const vfs_backend_ops faultst_ops = {
         .fsync = faultst_fsync,
         .statfs = faultst_statfs,
         .sync = faultst_sync,
+        .create = faultst_create,
 };
 
 int fault_store_new(vfs_store **out, fault_store **ctl, vfs_store *inner)
@@ -255,6 +265,10 @@ int fault_store_new(vfs_store **out, fault_store **ctl, vfs_store *inner)
 		free(f);
 		return rc;
 	}
+	/* Offer create() only where the inner store has it, so the core
+	 * takes the same path it takes with the inner store alone. */
+	if (!inner->ops.create)
+		(*out)->ops.create = NULL;
 	*ctl = f;
 	return 0;
 }

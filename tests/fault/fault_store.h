@@ -34,7 +34,8 @@ enum {
 	FAULT_FSYNC = 1u << 14,
 	FAULT_STATFS = 1u << 15,
 	FAULT_SYNC = 1u << 16,
-	FAULT_ALL = (1u << 17) - 1,
+	FAULT_CREATE = 1u << 17,
+	FAULT_ALL = (1u << 18) - 1,
 };
 
 typedef struct fault_store fault_store;
