@@ -575,6 +575,138 @@ VFS_EXTERN int vfs_fd_node(vfs *v, int fd, vfs_node **out);
 VFS_EXTERN int64_t vfs_pwrite_as(vfs *v, const vfs_cred *cred, int fd,
                                  const void *buf, size_t count, int64_t offset);
 
+/* ---------------------------------------------------------------------- */
+/* SQLite store                                                           */
+/* ---------------------------------------------------------------------- */
+
+/** vfs_sqlite_fsck(): fix what can be fixed (delete dangling entries and
+ *  stray blocks, correct link counts, sizes and allocation totals, reclaim
+ *  orphaned inodes). */
+#define VFS_FSCK_REPAIR (1u << 0)
+
+/**
+ * Check an SQLite store's database file: SQLite's integrity_check, the
+ * schema, inode rows, names, dangling directory entries, link counts
+ * against entries, blocks against file sizes, and orphaned inodes. The
+ * store may be mounted by other processes meanwhile (repair then waits for
+ * the write lock like any writer).
+ *
+ * @param report  receives one line per problem, NUL-terminated and cut to
+ *                len bytes (may be NULL)
+ * @return 0 when clean; the number of problems found (fixed, with
+ *         VFS_FSCK_REPAIR, except integrity errors); -ENOENT (no file),
+ *         -EINVAL (bad flags, or not a libvfs store), -ENOTSUP (a newer
+ *         store version), -EIO (SQLite reports damage it cannot repair),
+ *         -EBUSY (locked by another process for too long), -ENOMEM.
+ * Thread safety: safe; it opens its own connection.
+ */
+VFS_EXTERN int vfs_sqlite_fsck(const char *dbfile, unsigned flags, char *report,
+                               size_t len);
+
+/* ---------------------------------------------------------------------- */
+/* Watches: change events, shaped like inotify                            */
+/* ---------------------------------------------------------------------- */
+/*
+ * A watcher holds a bounded queue of events and a file descriptor that
+ * is readable while events are pending (for poll, epoll or libuv). Watches
+ * are added on paths; the same operations produce the same events on
+ * every store. Records are read like inotify's: a vfs_event header
+ * followed by `len` bytes of NUL-padded name.
+ *
+ * Overflow: when the queue is full, the events already queued are kept,
+ * one VFS_EV_OVERFLOW record (wd -1) is queued, and later events are
+ * dropped until the queue is read below its limit again; nothing else is
+ * lost silently. A consumer that sees VFS_EV_OVERFLOW must rescan the
+ * trees it watches, as with inotify's IN_Q_OVERFLOW.
+ *
+ * Thread safety: every call may be made from any thread; a watch may be
+ * removed while another thread reads.
+ */
+
+/* Event bits (the values of inotify). */
+#define VFS_EV_ACCESS      0x00000001u
+#define VFS_EV_MODIFY      0x00000002u
+#define VFS_EV_ATTRIB      0x00000004u
+#define VFS_EV_CLOSE_WRITE 0x00000008u
+#define VFS_EV_MOVED_FROM  0x00000040u
+#define VFS_EV_MOVED_TO    0x00000080u
+#define VFS_EV_CREATE      0x00000100u
+#define VFS_EV_DELETE      0x00000200u
+#define VFS_EV_DELETE_SELF 0x00000400u
+#define VFS_EV_MOVE_SELF   0x00000800u
+#define VFS_EV_OVERFLOW    0x00004000u /**< queue overflow, wd -1 */
+#define VFS_EV_IGNORED     0x00008000u /**< the watch is gone */
+#define VFS_EV_ISDIR       0x40000000u /**< the subject is a directory */
+#define VFS_EV_ALL                                                             \
+	(VFS_EV_MODIFY | VFS_EV_ATTRIB | VFS_EV_CLOSE_WRITE |                  \
+	 VFS_EV_MOVED_FROM | VFS_EV_MOVED_TO | VFS_EV_CREATE | VFS_EV_DELETE | \
+	 VFS_EV_DELETE_SELF | VFS_EV_MOVE_SELF)
+
+/** vfs_watch_add() flag: also watch every directory below, now and as
+ *  they are created or moved in; names are then paths relative to the
+ *  watched directory ("a/b/file"). */
+#define VFS_WATCH_RECURSIVE (1u << 0)
+
+typedef struct vfs_watcher vfs_watcher;
+
+/** One event record, followed by len bytes of name (NUL-padded). */
+typedef struct vfs_event {
+	int32_t wd;      /**< the watch, or -1 for VFS_EV_OVERFLOW */
+	uint32_t mask;   /**< one VFS_EV_* bit, plus VFS_EV_ISDIR */
+	uint32_t cookie; /**< pairs a MOVED_FROM with its MOVED_TO; else 0 */
+	uint32_t len;    /**< bytes of name that follow, 0 when none */
+	char name[];
+} vfs_event;
+
+#define VFS_WATCHER_OPTIONS_VERSION 1
+
+typedef struct vfs_watcher_options {
+	uint32_t version; /**< VFS_WATCHER_OPTIONS_VERSION */
+	/* Version 1 */
+	uint32_t max_events;  /**< queue limit; 0 means 16384 */
+	uint32_t max_watches; /**< 0 means 8192; beyond: -ENOSPC */
+} vfs_watcher_options;
+
+/**
+ * Create a watcher on the namespace. The watcher must be freed before the
+ * instance. @return 0, -EINVAL, -ENOMEM, -EMFILE (no descriptor left).
+ * Thread safety: safe.
+ */
+VFS_EXTERN int vfs_watcher_new(vfs *v, vfs_watcher **out,
+                               const vfs_watcher_options *opts);
+
+/** Remove every watch and free the watcher. Accepts NULL. */
+VFS_EXTERN void vfs_watcher_free(vfs_watcher *w);
+
+/** A descriptor that polls readable while events are pending. Owned by
+ *  the watcher; do not close it. Thread safety: safe. */
+VFS_EXTERN int vfs_watcher_fd(vfs_watcher *w);
+
+/**
+ * Watch the directory or file at path (following a final symlink) for
+ * the events in mask. Adding a watch on a node already watched by this
+ * watcher replaces its mask and flags and returns the same wd.
+ * @return a watch descriptor >= 1; -ENOENT, -ENOTDIR (RECURSIVE on a
+ *         non-directory), -EINVAL (empty mask or unknown bits), -ENOSPC
+ *         (max_watches), path errors.
+ * Thread safety: safe.
+ */
+VFS_EXTERN int vfs_watch_add(vfs_watcher *w, const char *path, uint32_t mask,
+                             unsigned flags);
+
+/** Remove a watch; a VFS_EV_IGNORED record follows.
+ *  @return 0, -EINVAL (no such watch). Thread safety: safe. */
+VFS_EXTERN int vfs_watch_remove(vfs_watcher *w, int wd);
+
+/**
+ * Move pending records into buf, as read(2) on an inotify descriptor,
+ * without blocking. @return bytes placed (0: nothing pending), -EINVAL
+ * (buf too small for the next record: sizeof(vfs_event) + VFS_PATH_MAX
+ * always suffices).
+ * Thread safety: safe.
+ */
+VFS_EXTERN int64_t vfs_watcher_read(vfs_watcher *w, void *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif
