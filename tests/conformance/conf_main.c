@@ -70,7 +70,7 @@ static void conf_make_spec(conf_state *st, unsigned n, char *out, size_t size)
 		char dir[1100];
 		snprintf(dir, sizeof dir, "%s/store%u", st->tmpdir, n);
 		assert_int_equal(mkdir(dir, 0755), 0);
-		len = snprintf(out, size, "disk:%s", dir);
+		len = snprintf(out, size, "disk:%s,suid", dir);
 	} else if (conf_is("sqlite")) {
 		len = snprintf(out, size, "sqlite:%s/store%u.db", st->tmpdir,
 		               n);
