@@ -1031,6 +1031,41 @@ static void test_disk_readdir_cookies_resume(void **state)
 		assert_int_equal(seen[i], 1);
 }
 
+/* ---- Append -------------------------------------------------------------- */
+
+/* The host appends atomically; the position afterwards is where the data
+ * ended, even when another writer grew the file meanwhile. */
+static void test_disk_append_position(void **state)
+{
+	fx *f = *state;
+	vfs *v = f->v;
+	char p[512], buf[32];
+	int fd;
+
+	host_path(f, p, sizeof p, "log");
+	host_write(p, "0123456789");
+	fd = vfs_open(v, "/log", O_WRONLY | O_APPEND, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_write(v, fd, "abcde", 5), 5);
+	assert_int_equal(vfs_lseek(v, fd, 0, SEEK_CUR), 15);
+	/* Someone else appends on the host. */
+	{
+		int h = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+		assert_true(h >= 0);
+		assert_int_equal(write(h, "XYZ", 3), 3);
+		close(h);
+	}
+	assert_int_equal(vfs_pwrite(v, fd, "!", 1, 0), 1);
+	assert_int_equal(vfs_write(v, fd, "end", 3), 3);
+	assert_int_equal(vfs_lseek(v, fd, 0, SEEK_CUR), 22);
+	assert_int_equal(vfs_close(v, fd), 0);
+	fd = vfs_open(v, "/log", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_read(v, fd, buf, sizeof buf), 22);
+	assert_memory_equal(buf, "0123456789abcdeXYZ!end", 22);
+	assert_int_equal(vfs_close(v, fd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1064,6 +1099,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_disk_readdir_cookies_resume, fx_setup,
 	                fx_teardown),
+	        cmocka_unit_test_setup_teardown(test_disk_append_position,
+	                                        fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("disk", tests, NULL, NULL);
 }
