@@ -1275,8 +1275,10 @@ static int64_t diskfs_write_all(int fd, const char *buf, size_t size,
 			int err = errno;
 			if (err == EINTR)
 				continue;
-			if (done > 0 && ftruncate(fd, old_size) < 0)
-				err = EIO; /* cannot undo: say so */
+			/* Take back what the partial write appended (data
+			 * it overwrote inside the file cannot come back). */
+			if (done > 0 && off + (int64_t)done > old_size)
+				(void)!ftruncate(fd, old_size);
 			return -err;
 		}
 		if (append && done == 0) {
