@@ -149,6 +149,8 @@ static void vfsmount_log(enum fuse_log_level level, const char *fmt, va_list ap)
 	static const char prefix[] = "fuse: ";
 	size_t len;
 
+	if (fmt == NULL)
+		return;
 	if (vfsmount_log_bol) {
 		fputs("vfsmount: ", stderr);
 		if (strncmp(fmt, prefix, sizeof prefix - 1) == 0)

@@ -80,8 +80,16 @@ static int group_setup(void **state)
 		if (harness_tmpdir(daemon_.store, sizeof daemon_.store,
 		                   "store") < 0)
 			return -1;
+		/* mkdtemp makes 0700; the disk store's root shows the host
+		 * directory's mode, and the nobody tests must get in. */
+		chmod(daemon_.store, 0755);
 		if (strcmp(store_kind, "sqlite") == 0)
 			snprintf(spec, sizeof spec, "/=sqlite:%s/db.sqlite",
+			         daemon_.store);
+		else if (strcmp(store_kind, "disk") == 0)
+			/* suid: keep setuid/setgid bits on host files, so
+			 * the tmpfs rules for clearing them can be seen. */
+			snprintf(spec, sizeof spec, "/=disk:%s,suid",
 			         daemon_.store);
 		else
 			snprintf(spec, sizeof spec, "/=%s:%s", store_kind,
