@@ -168,8 +168,11 @@ static void test_mounts_mount_errors(void **state)
 	assert_int_equal(vfs_memory_new(&s, NULL), 0);
 	assert_int_equal(vfs_mount_add(v, "/m", s, 0), -EBUSY);
 	vfs_store_free(s);
-	assert_int_equal(vfs_mount_remove(v, "/nothing"), -EINVAL);
+	/* As umount(2): a missing path is ENOENT, a non-mount EINVAL. */
+	assert_int_equal(vfs_mount_remove(v, "/nothing"), -ENOENT);
 	assert_int_equal(vfs_mount_remove(v, "/f"), -EINVAL);
+	conf_mkdir(v, "/plain");
+	assert_int_equal(vfs_mount_remove(v, "/plain"), -EINVAL);
 }
 
 /* Every mutation on a read-only mount whose store holds nothing. */
