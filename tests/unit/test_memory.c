@@ -8,6 +8,7 @@
 #include "vfs/vfs_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -842,6 +843,131 @@ static void test_memory_rename_exchange(void **state)
 	f->o->forget(f->st, dir, 1);
 }
 
+/* ---- Threads ---------------------------------------------------------- */
+
+typedef struct stress {
+	fixture *f;
+	uint64_t dir;
+	unsigned seed;
+} stress;
+
+static int stress_fill(void *ctx, const char *name, size_t namelen,
+                       uint64_t ino, uint32_t type, uint64_t next)
+{
+	return 0;
+}
+
+static void *stress_worker(void *arg)
+{
+	stress *w = arg;
+	const vfs_backend_ops *o = w->f->o;
+	void *st = w->f->st;
+	static char buf[9000];
+
+	for (int i = 0; i < 5000; i++) {
+		char a[16], b[16];
+		vfs_newnode nn;
+		vfs_setattr sa;
+		vfs_attr at;
+		uint64_t id;
+		int64_t off;
+		int k = rand_r(&w->seed) % 32;
+
+		snprintf(a, sizeof(a), "f%d", k);
+		snprintf(b, sizeof(b), "f%d", rand_r(&w->seed) % 32);
+		memset(&nn, 0, sizeof(nn));
+		nn.mode = (k & 1 ? S_IFDIR : S_IFREG) | 0644;
+		switch (rand_r(&w->seed) % 6) {
+		case 0:
+			if (o->mknod(st, w->dir, a, &nn, &id, &at) == 0)
+				o->forget(st, id, 1);
+			break;
+		case 1:
+			o->unlink(st, w->dir, a);
+			o->rmdir(st, w->dir, a);
+			break;
+		case 2:
+			o->rename(st, w->dir, a, w->dir, b,
+			          (unsigned)(rand_r(&w->seed) % 3));
+			break;
+		case 3:
+			o->readdir(st, w->dir, 0, stress_fill, NULL);
+			break;
+		case 4:
+			if (o->lookup(st, w->dir, a, &id, &at) != 0)
+				break;
+			off = rand_r(&w->seed) % 20000;
+			o->write(st, id, NULL, buf, sizeof(buf), &off, 0);
+			memset(&sa, 0, sizeof(sa));
+			sa.valid = VFS_SET_SIZE;
+			sa.size = rand_r(&w->seed) % 30000;
+			o->setattr(st, id, &sa, &at);
+			o->forget(st, id, 1);
+			break;
+		default:
+			if (o->lookup(st, w->dir, a, &id, &at) != 0)
+				break;
+			o->link(st, id, w->dir, b, &at);
+			o->forget(st, id, 1);
+			break;
+		}
+	}
+	return NULL;
+}
+
+typedef struct inoset {
+	uint64_t ino[64];
+	int n;
+	uint64_t pages;
+	fixture *f;
+} inoset;
+
+static int inoset_fill(void *ctx, const char *name, size_t namelen,
+                       uint64_t ino, uint32_t type, uint64_t next)
+{
+	inoset *s = ctx;
+
+	for (int i = 0; i < s->n; i++) {
+		if (s->ino[i] == ino)
+			return 0;
+	}
+	assert_true(s->n < 64);
+	s->ino[s->n++] = ino;
+	s->pages += (uint64_t)attr_of(s->f, ino).blocks / 8;
+	return 0;
+}
+
+/* Many threads mutate one directory; afterwards the counts add up. */
+static void test_memory_threads_keep_counts(void **state)
+{
+	fixture *f = *state;
+	enum { NT = 6 };
+	pthread_t t[NT];
+	stress w[NT];
+	inoset s;
+	uint64_t dir;
+	vfs_statvfs sf;
+
+	assert_int_equal(mk(f, f->root, "d", S_IFDIR | 0755, &dir), 0);
+	for (int i = 0; i < NT; i++) {
+		w[i].f = f;
+		w[i].dir = dir;
+		w[i].seed = (unsigned)i + 1;
+		assert_int_equal(
+		        pthread_create(&t[i], NULL, stress_worker, &w[i]), 0);
+	}
+	for (int i = 0; i < NT; i++)
+		pthread_join(t[i], NULL);
+	memset(&s, 0, sizeof(s));
+	s.f = f;
+	assert_int_equal(f->o->readdir(f->st, dir, 0, inoset_fill, &s), 0);
+	sf = stats(f);
+	/* The root, d, and what d holds: nothing leaked or lost. */
+	assert_int_equal(sf.files - sf.ffree, 2 + (uint64_t)s.n);
+	assert_int_equal(sf.blocks - sf.bfree, s.pages);
+	f->o->forget(f->st, dir, 1);
+}
+
 /* ---- SPEC constructor --------------------------------------------------- */
 
 static void test_memory_spec_options(void **state)
@@ -917,6 +1043,7 @@ int main(void)
 	        T(test_memory_rename_same_node),
 	        T(test_memory_rename_replaces),
 	        T(test_memory_rename_exchange),
+	        T(test_memory_threads_keep_counts),
 	        cmocka_unit_test(test_memory_spec_options),
 	        cmocka_unit_test(test_memory_options_version),
 	};
