@@ -89,6 +89,52 @@ static void test_files_open_directory_flags(void **state)
 	assert_int_equal(vfs_close(v, fd), 0);
 }
 
+static void test_files_open_mode_bits_and_ignored_flags(void **state)
+{
+	vfs *v = conf_vfs(state);
+	int fd;
+
+	/* Type bits in the mode are ignored; setuid is kept for root. */
+	fd = vfs_open(v, "/t", O_WRONLY | O_CREAT, S_IFDIR | 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_close(v, fd), 0);
+	assert_int_equal(conf_lstat(v, "/t").mode, S_IFREG | 0640);
+	fd = vfs_open(v, "/s", O_WRONLY | O_CREAT, 04755);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_close(v, fd), 0);
+	assert_int_equal(conf_lstat(v, "/s").mode, S_IFREG | 04755);
+	/* Flags outside the supported set are ignored. */
+	fd = vfs_open(v, "/n",
+	              O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOATIME |
+	                      O_SYNC,
+	              0600);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_write(v, fd, "ok", 2), 2);
+	assert_int_equal(vfs_close(v, fd), 0);
+	conf_expect_str(v, "/n", "ok");
+	/* O_CREAT|O_TRUNC on a new file, and O_TRUNC|O_APPEND. */
+	fd = vfs_open(v, "/ct", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_write(v, fd, "abc", 3), 3);
+	assert_int_equal(vfs_close(v, fd), 0);
+	fd = vfs_open(v, "/ct", O_WRONLY | O_TRUNC | O_APPEND, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_write(v, fd, "d", 1), 1);
+	assert_int_equal(vfs_close(v, fd), 0);
+	conf_expect_str(v, "/ct", "d");
+	/* SEEK_DATA and SEEK_HOLE as on Linux (HOSTILE-INPUTS 3.5): the
+	 * end of file is a hole, and past it both give ENXIO. */
+	fd = vfs_open(v, "/ct", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_lseek(v, fd, 0, SEEK_DATA), 0);
+	assert_int_equal(vfs_lseek(v, fd, 0, SEEK_HOLE), 1);
+	assert_int_equal(vfs_lseek(v, fd, 1, SEEK_DATA), -ENXIO);
+	assert_int_equal(vfs_lseek(v, fd, 5, SEEK_HOLE), -ENXIO);
+	assert_int_equal(vfs_lseek(v, fd, -1, SEEK_DATA), -ENXIO);
+	assert_int_equal(vfs_lseek(v, fd, 0, 5), -EINVAL);
+	assert_int_equal(vfs_close(v, fd), 0);
+}
+
 static void test_files_nofollow(void **state)
 {
 	vfs *v = conf_vfs(state);
@@ -486,6 +532,87 @@ static void test_files_large_file_roundtrip(void **state)
 	free(back);
 }
 
+/* A small deterministic generator, so that failures reproduce. */
+static uint64_t conf_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * Random pwrite/ftruncate/write sequences mirrored in a plain buffer: every
+ * store must end up byte-for-byte equal to the model, which catches block
+ * boundary, partial-block and truncate-then-extend mistakes.
+ */
+static void test_files_random_io_matches_model(void **state)
+{
+	vfs *v = conf_vfs(state);
+	const size_t cap = 300000;
+	unsigned char *model = calloc(cap, 1), *back = malloc(cap + 1);
+	unsigned char piece[9000];
+	size_t size = 0;
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+	vfs_attr a;
+	int fd;
+
+	assert_non_null(model);
+	assert_non_null(back);
+	fd = conf_open_ok(v, "/model", O_RDWR | O_CREAT);
+	for (int op = 0; op < 400; op++) {
+		uint64_t r = conf_rand(&seed);
+		if (r % 5 == 0) {
+			size_t ns = (size_t)(conf_rand(&seed) % cap);
+			assert_int_equal(vfs_ftruncate(v, fd, (int64_t)ns), 0);
+			if (ns > size) {
+				memset(model + size, 0, ns - size);
+			}
+			size = ns;
+		} else {
+			size_t len =
+			        1 + (size_t)(conf_rand(&seed) % sizeof piece);
+			size_t off = (size_t)(conf_rand(&seed) % (cap - len));
+			for (size_t i = 0; i < len; i++) {
+				piece[i] = (unsigned char)conf_rand(&seed);
+			}
+			if (r % 5 == 1) {
+				assert_int_equal(vfs_lseek(v, fd, (int64_t)off,
+				                           SEEK_SET),
+				                 (int64_t)off);
+				assert_int_equal(vfs_write(v, fd, piece, len),
+				                 (int64_t)len);
+			} else {
+				assert_int_equal(vfs_pwrite(v, fd, piece, len,
+				                            (int64_t)off),
+				                 (int64_t)len);
+			}
+			if (off > size) {
+				memset(model + size, 0, off - size);
+			}
+			memcpy(model + off, piece, len);
+			if (off + len > size) {
+				size = off + len;
+			}
+		}
+		if (op % 50 == 49) {
+			assert_int_equal(vfs_fstat(v, fd, &a), 0);
+			assert_int_equal(a.size, (int64_t)size);
+			assert_int_equal(vfs_pread(v, fd, back, cap + 1, 0),
+			                 (int64_t)size);
+			if (memcmp(back, model, size) != 0) {
+				fail_msg("contents differ from the model after "
+				         "operation %d",
+				         op);
+			}
+		}
+	}
+	assert_int_equal(vfs_close(v, fd), 0);
+	conf_expect(v, "/model", model, size);
+	free(model);
+	free(back);
+}
+
 static void test_files_unlink_while_open(void **state)
 {
 	vfs *v = conf_vfs(state);
@@ -606,6 +733,7 @@ int conf_run_files(void)
 	        CONF_TEST(test_files_creat_excl_trunc),
 	        CONF_TEST(test_files_open_bad_access_mode_einval),
 	        CONF_TEST(test_files_open_directory_flags),
+	        CONF_TEST(test_files_open_mode_bits_and_ignored_flags),
 	        CONF_TEST(test_files_nofollow),
 	        CONF_TEST(test_files_close_and_bad_descriptors),
 	        CONF_TEST(test_files_max_handles_emfile),
@@ -620,6 +748,7 @@ int conf_run_files(void)
 	        CONF_TEST(test_files_truncate_to_max_is_sparse),
 	        CONF_TEST(test_files_pwrite_at_2_40_sparse),
 	        CONF_TEST(test_files_large_file_roundtrip),
+	        CONF_TEST(test_files_random_io_matches_model),
 	        CONF_TEST(test_files_unlink_while_open),
 	        CONF_TEST(test_files_rename_over_open_file),
 	        CONF_TEST(test_files_fsync_fdatasync),
