@@ -60,6 +60,10 @@ static inline vfs *conf_vfs(void **state)
  *  spec at "/" (a memory store starts empty again). */
 vfs *conf_reopen(void **state, const vfs_options *opts);
 
+/** The host path of the store under test (disk directory or sqlite
+ *  database file). */
+const char *conf_store_file(void **state);
+
 /** A spec for a second, empty store of the kind under test, for tests
  *  that need to mount one store several times (disk and sqlite only). */
 void conf_extra_spec(void **state, char *out, size_t size);

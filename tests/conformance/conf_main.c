@@ -139,6 +139,15 @@ vfs *conf_reopen(void **state, const vfs_options *opts)
 	return st->v;
 }
 
+const char *conf_store_file(void **state)
+{
+	conf_state *st = *state;
+	const char *p = strchr(st->spec, ':');
+
+	assert_non_null(p);
+	return p + 1;
+}
+
 void conf_extra_spec(void **state, char *out, size_t size)
 {
 	conf_state *st = *state;
