@@ -536,6 +536,28 @@ static void test_mounts_memory_file_size_limit(void **state)
 	assert_int_equal(vfs_close(v, fd), 0);
 }
 
+/* As tmpfs: an unlinked file that is still open keeps its inode and its
+ * bytes until the last descriptor closes. */
+static void test_mounts_memory_orphan_keeps_its_inode(void **state)
+{
+	vfs *v = conf_vfs(state);
+	int fd;
+
+	CONF_ONLY("memory");
+	conf_mount(v, "/lim", "memory,inodes=3");
+	fd = vfs_open(v, "/lim/f", O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_unlink(v, "/lim/f"), 0);
+	conf_put(v, "/lim/g", "g");
+	assert_int_equal(vfs_open(v, "/lim/h", O_WRONLY | O_CREAT, 0644),
+	                 -ENOSPC);
+	assert_int_equal(vfs_close(v, fd), 0);
+	conf_put(v, "/lim/h", "h");
+	char *ls = conf_ls(v, "/lim");
+	assert_string_equal(ls, "g\nh\n");
+	free(ls);
+}
+
 int conf_run_mounts(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +574,7 @@ int conf_run_mounts(void)
 	        CONF_TEST(test_mounts_memory_inode_limit),
 	        CONF_TEST(test_mounts_memory_byte_limit),
 	        CONF_TEST(test_mounts_memory_file_size_limit),
+	        CONF_TEST(test_mounts_memory_orphan_keeps_its_inode),
 	};
 	return cmocka_run_group_tests_name("mounts", tests, NULL, NULL);
 }

@@ -207,6 +207,52 @@ static void test_perms_sticky_directory(void **state)
 	assert_int_equal(vfs_rmdir(v, "/tmp/ad"), 0);
 }
 
+static void test_perms_more_kernel_rules(void **state)
+{
+	vfs *v = conf_perm_vfs(state);
+	vfs_attr a;
+	int fd;
+
+	/* Moving a directory to another parent needs write permission on
+	 * the directory itself (its ".." changes); renaming it in place
+	 * does not. */
+	conf_mkdir(v, "/a");
+	conf_mkdir(v, "/b");
+	assert_int_equal(vfs_chmod(v, "/a", 0777), 0);
+	assert_int_equal(vfs_chmod(v, "/b", 0777), 0);
+	conf_mkdir(v, "/a/sub");
+	/* O_CREAT of an existing file needs no write permission on the
+	 * directory; creating a new one does. */
+	conf_mkdir(v, "/rd");
+	conf_owned(v, "/rd/f", 0666, 0, 0);
+	/* Search without read: lookups work, listing does not. */
+	assert_int_equal(vfs_mkdir(v, "/x711", 0711), 0);
+	conf_put(v, "/x711/f", "x");
+	/* Group of the file not among the caller's: chmod drops S_ISGID. */
+	conf_owned(v, "/own", 0644, 1000, 777);
+	/* The owner of a sticky directory may remove anyone's entries. */
+	conf_mkdir(v, "/st");
+	assert_int_equal(vfs_chown(v, "/st", 1000, 1000), 0);
+	assert_int_equal(vfs_chmod(v, "/st", 01777), 0);
+	conf_owned(v, "/st/other", 0644, 1001, 1001);
+	conf_as(v, &conf_user);
+	assert_int_equal(vfs_rename(v, "/a/sub", "/b/sub", 0), -EACCES);
+	assert_int_equal(vfs_rename(v, "/a/sub", "/a/sub2", 0), 0);
+	fd = vfs_open(v, "/rd/f", O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_close(v, fd), 0);
+	assert_int_equal(vfs_open(v, "/rd/g", O_WRONLY | O_CREAT, 0644),
+	                 -EACCES);
+	assert_int_equal(vfs_stat(v, "/x711/f", &a), 0);
+	assert_int_equal(vfs_opendir(v, "/x711"), -EACCES);
+	assert_int_equal(vfs_chmod(v, "/own", 02755), 0);
+	assert_int_equal(conf_lstat(v, "/own").mode, S_IFREG | 0755);
+	assert_int_equal(vfs_unlink(v, "/st/other"), 0);
+	conf_as(v, &conf_root);
+	assert_int_equal(vfs_lstat(v, "/b/sub", &a), -ENOENT);
+	conf_lstat(v, "/a/sub2");
+}
+
 static void test_perms_off_by_default(void **state)
 {
 	vfs *v = conf_vfs(state);
@@ -235,6 +281,7 @@ int conf_run_perms(void)
 	        CONF_TEST(test_perms_chmod_chown_owner_only),
 	        CONF_TEST(test_perms_utimens_rules),
 	        CONF_TEST(test_perms_sticky_directory),
+	        CONF_TEST(test_perms_more_kernel_rules),
 	        CONF_TEST(test_perms_off_by_default),
 	};
 	return cmocka_run_group_tests_name("perms", tests, NULL, NULL);
