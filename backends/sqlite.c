@@ -317,9 +317,16 @@ static bool sqlfs_fault(sqlfs_store *st)
 
 static int sqlfs_step(sqlfs_store *st, sqlite3_stmt *s)
 {
+	int rc;
+
 	if (sqlfs_fault(st))
 		return st->fail_rc;
-	return sqlite3_step(s);
+	rc = sqlite3_step(s);
+	/* We never store a value above the length limit, so reading one
+	 * means damage (EIO), not a request too big (EFBIG). */
+	if (rc == SQLITE_TOOBIG && sqlite3_stmt_readonly(s))
+		rc = SQLITE_CORRUPT;
+	return rc;
 }
 
 /* The cached statement id, reset and with no bindings. */
