@@ -40,7 +40,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-/* ---- Node ids and credentials ----------------------------------------- */
+/* ---- Node ids and credentials ------------------------------------------- */
 
 static fusefs *fusefs_of(fuse_req_t req)
 {
@@ -141,7 +141,7 @@ static int fusefs_name_check(const char *name)
 	return 0;
 }
 
-/* ---- Attribute and entry replies --------------------------------------- */
+/* ---- Attribute and entry replies ---------------------------------------- */
 
 static void fusefs_stat_fill(struct stat *st, const vfs_attr *a)
 {
@@ -241,7 +241,7 @@ static void fusefs_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
-/* ---- Attributes ---------------------------------------------------------- */
+/* ---- Attributes --------------------------------------------------------- */
 
 static void fusefs_getattr(fuse_req_t req, fuse_ino_t ino,
                            struct fuse_file_info *fi)
@@ -326,8 +326,7 @@ static void fusefs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	fusefs_reply_attr(fs, req, &a);
 }
 
-/* ---- Names ----------------------------------------------------------------
- */
+/* ---- Names -------------------------------------------------------------- */
 
 static void fusefs_make(fuse_req_t req, fuse_ino_t parent, const char *name,
                         uint32_t mode, uint64_t rdev, const char *target)
@@ -468,8 +467,7 @@ static void fusefs_readlink(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_readlink(req, buf);
 }
 
-/* ---- Files ----------------------------------------------------------------
- */
+/* ---- Files -------------------------------------------------------------- */
 
 /* Open flags the core acts on; the kernel has already resolved the path
  * (O_NOFOLLOW, O_DIRECTORY) and O_CREAT/O_EXCL only mean something in
@@ -608,7 +606,7 @@ static void fusefs_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, -vfs_close(fs->v, (int)fi->fh));
 }
 
-/* ---- Directories --------------------------------------------------------- */
+/* ---- Directories -------------------------------------------------------- */
 
 static void fusefs_opendir(fuse_req_t req, fuse_ino_t ino,
                            struct fuse_file_info *fi)
@@ -760,7 +758,7 @@ static void fusefs_releasedir(fuse_req_t req, fuse_ino_t ino,
 	fusefs_release(req, ino, fi);
 }
 
-/* ---- The rest ------------------------------------------------------------ */
+/* ---- The rest ----------------------------------------------------------- */
 
 static void fusefs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
@@ -841,8 +839,7 @@ static void fusefs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	fuse_reply_err(req, ENOSYS);
 }
 
-/* ---- Init ------------------------------------------------------------------
- */
+/* ---- Init --------------------------------------------------------------- */
 
 static void fusefs_init(void *userdata, struct fuse_conn_info *conn)
 {
@@ -883,7 +880,7 @@ static void fusefs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->time_gran = 1;
 }
 
-/* ---- The operation table ---------------------------------------------- */
+/* ---- The operation table ------------------------------------------------ */
 
 const struct fuse_lowlevel_ops fusefs_ll_ops = {
         .init = fusefs_init,

@@ -31,8 +31,7 @@
 
 #define VFSMOUNT_EXIT_USAGE 2
 
-/* ---- Options --------------------------------------------------------------
- */
+/* ---- Options ------------------------------------------------------------ */
 
 typedef struct vfsmount_opts {
 	double entry_timeout;
@@ -215,7 +214,7 @@ static int vfsmount_split_mounts(vfsmount_opts *o, const char **specs,
 	return 0;
 }
 
-/* ---- Building the namespace ---------------------------------------------- */
+/* ---- Building the namespace --------------------------------------------- */
 
 static int vfsmount_add(vfs *v, const char *path, const char *spec,
                         unsigned flags)
@@ -280,8 +279,7 @@ fail:
 	return rc;
 }
 
-/* ---- Detaching ------------------------------------------------------------
- */
+/* ---- Detaching ---------------------------------------------------------- */
 
 /*
  * Fork before the stores exist (so no store thread or lock is lost in the
@@ -347,8 +345,7 @@ static void vfsmount_detached(int fd)
 	close(fd);
 }
 
-/* ---- main ------------------------------------------------------------------
- */
+/* ---- main --------------------------------------------------------------- */
 
 int main(int argc, char *argv[])
 {

@@ -80,7 +80,10 @@ int harness_wait(pid_t pid, int *status, int timeout_ms)
 	}
 }
 
-bool harness_mounted(const char *path)
+/* Find path in /proc/self/mountinfo; *minor gets the device minor, which
+ * for FUSE names the connection in /sys/fs/fuse/connections. Reading
+ * mountinfo never touches the mount, so it cannot hang on a stuck daemon. */
+static bool harness_mountinfo(const char *path, unsigned *minor)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "r");
 	char line[8192];
@@ -90,8 +93,12 @@ bool harness_mounted(const char *path)
 		return false;
 	while (!found && fgets(line, sizeof line, f) != NULL) {
 		/* id parent major:minor root MOUNTPOINT ... */
+		unsigned maj = 0, min = 0;
 		char *p = line;
+		size_t n;
 
+		if (sscanf(line, "%*u %*u %u:%u", &maj, &min) != 2)
+			continue;
 		for (int i = 0; i < 4 && p != NULL; i++) {
 			p = strchr(p, ' ');
 			if (p != NULL)
@@ -99,12 +106,37 @@ bool harness_mounted(const char *path)
 		}
 		if (p == NULL)
 			continue;
-		size_t n = strcspn(p, " ");
-		if (n == strlen(path) && strncmp(p, path, n) == 0)
+		n = strcspn(p, " ");
+		if (n == strlen(path) && strncmp(p, path, n) == 0) {
 			found = true;
+			if (minor != NULL)
+				*minor = min;
+		}
 	}
 	fclose(f);
 	return found;
+}
+
+bool harness_mounted(const char *path)
+{
+	return harness_mountinfo(path, NULL);
+}
+
+/* Cut a FUSE connection: the daemon's reads fail and it exits, even while
+ * a lazily unmounted tree is still held open by someone. */
+static void harness_abort(unsigned minor)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof path, "/sys/fs/fuse/connections/%u/abort", minor);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return;
+	if (write(fd, "1", 1) < 0) {
+		/* already gone */
+	}
+	close(fd);
 }
 
 int harness_tmpdir(char *buf, size_t len, const char *tag)
@@ -231,12 +263,15 @@ out:
 
 int harness_stop(harness_daemon *d)
 {
+	unsigned minor = 0;
+	bool have_conn = false;
 	int status = -1;
 
-	if (d->mnt[0] != '\0' && harness_mounted(d->mnt)) {
+	if (d->mnt[0] != '\0' && harness_mountinfo(d->mnt, &minor)) {
 		const char *um[] = {"fusermount3", "-u", d->mnt, NULL};
 		const char *lazy[] = {"fusermount3", "-u", "-z", d->mnt, NULL};
 
+		have_conn = true;
 		if (harness_run(um, NULL, 0, NULL, 0, 10000) != 0 &&
 		    harness_mounted(d->mnt))
 			harness_run(lazy, NULL, 0, NULL, 0, 10000);
@@ -244,11 +279,23 @@ int harness_stop(harness_daemon *d)
 			umount2(d->mnt, MNT_DETACH);
 	}
 	if (d->pid > 0) {
-		if (harness_wait(d->pid, &status, 15000) < 0) {
+		/* A lazily detached mount stays connected while anything
+		 * holds it open (a test that failed with a descriptor
+		 * open): give the daemon a moment, then cut the
+		 * connection, then kill. */
+		if (harness_wait(d->pid, &status, 5000) < 0 && have_conn) {
+			fprintf(stderr,
+			        "vfsmount still running after unmount; "
+			        "aborting connection %u\n",
+			        minor);
+			harness_abort(minor);
+			if (harness_wait(d->pid, &status, 10000) == 0)
+				status = -1; /* ended, but not cleanly */
+		}
+		if (status == -1 && kill(d->pid, 0) == 0) {
 			fprintf(stderr, "vfsmount did not exit; killing it\n");
 			kill(d->pid, SIGKILL);
 			waitpid(d->pid, NULL, 0);
-			status = -1;
 		}
 		d->pid = -1;
 	}

@@ -70,7 +70,7 @@ static void on_fatal_signal(int sig)
 	_exit(128 + sig);
 }
 
-/* ---- Bad arguments ------------------------------------------------------- */
+/* ---- Bad arguments ------------------------------------------------------ */
 
 /* Run vfsmount with args (NULL-terminated) and a fresh mount point when
  * with_mnt; expect exit status 2, one line on stderr containing want, and
@@ -157,8 +157,7 @@ static void test_cli_help_version(void **state)
 	assert_non_null(strstr(out, "libfuse 3."));
 }
 
-/* ---- Shutdown --------------------------------------------------------------
- */
+/* ---- Shutdown ----------------------------------------------------------- */
 
 static void start_plain(const char *extra)
 {
@@ -263,8 +262,7 @@ static void test_cli_background(void **state)
 	assert_int_equal(rmdir(mnt), 0);
 }
 
-/* ---- Options
- * ----------------------------------------------------------------- */
+/* ---- Options ------------------------------------------------------------ */
 
 static void test_cli_readonly(void **state)
 {

@@ -34,12 +34,13 @@
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-/* ---- Setup and helpers ------------------------------------------------- */
+/* ---- Setup and helpers -------------------------------------------------- */
 
 static const char *vfsmount_path;
 static const char *store_kind;
@@ -169,7 +170,7 @@ static int as_nobody(int (*fn)(void))
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* ---- Files ------------------------------------------------------------- */
+/* ---- Files -------------------------------------------------------------- */
 
 static void test_file_create_read_write(void **state)
 {
@@ -310,7 +311,7 @@ static void test_name_too_long(void **state)
 	        ENAMETOOLONG);
 }
 
-/* ---- Rename and links ---------------------------------------------------- */
+/* ---- Rename and links --------------------------------------------------- */
 
 static void test_rename_flags(void **state)
 {
@@ -434,8 +435,7 @@ static void test_symlink_readlink(void **state)
 	read_expect(P("sl/target"), "T");
 }
 
-/* ---- Lifetime --------------------------------------------------------------
- */
+/* ---- Lifetime ----------------------------------------------------------- */
 
 static int count_entries(const char *dir, const char *prefix)
 {
@@ -716,8 +716,65 @@ static void test_readdir_10000(void **state)
 	free(seen);
 }
 
-/* ---- Attributes
- * -------------------------------------------------------------- */
+static void test_readdir_seekdir(void **state)
+{
+	char first[256] = "", again[256] = "", rewound[256] = "";
+	struct dirent *e;
+	long pos;
+	DIR *d;
+
+	mkdir_ok(P("seek"));
+	for (int i = 0; i < 40; i++) {
+		int fd = open(P("seek/f%02d", i), O_WRONLY | O_CREAT, 0644);
+
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	/* Gather first, assert after closedir: a failed assertion must not
+	 * leave the directory open (it would keep the mount busy). */
+	d = opendir(P("seek"));
+	assert_non_null(d);
+	for (int i = 0; i < 10; i++)
+		readdir(d);
+	/* seekdir is an lseek on the directory, which the kernel refuses
+	 * for offsets it sees as negative: cookies must stay below 2^63. */
+	pos = telldir(d);
+	if ((e = readdir(d)) != NULL)
+		snprintf(first, sizeof first, "%s", e->d_name);
+	for (int i = 0; i < 5; i++)
+		readdir(d);
+	seekdir(d, pos);
+	if ((e = readdir(d)) != NULL)
+		snprintf(again, sizeof again, "%s", e->d_name);
+	rewinddir(d);
+	if ((e = readdir(d)) != NULL)
+		snprintf(rewound, sizeof rewound, "%s", e->d_name);
+	closedir(d);
+	assert_string_not_equal(first, "");
+	assert_string_equal(again, first);
+	assert_string_equal(rewound, ".");
+}
+
+static void test_xattr_not_supported(void **state)
+{
+	char buf[64];
+
+	mkdir_ok(P("xattr"));
+	write_file(P("xattr/f"), "x");
+	assert_int_equal(ERR(getxattr(P("xattr/f"), "user.a", buf, sizeof buf)),
+	                 ENOTSUP);
+	assert_int_equal(ERR(setxattr(P("xattr/f"), "user.a", "1", 1, 0)),
+	                 ENOTSUP);
+	assert_int_equal(ERR(listxattr(P("xattr/f"), buf, sizeof buf)),
+	                 ENOTSUP);
+	assert_int_equal(ERR(removexattr(P("xattr/f"), "user.a")), ENOTSUP);
+	/* Writes still work (the kernel stopped asking for
+	 * security.capability). */
+	write_file(P("xattr/f"), "y");
+	read_expect(P("xattr/f"), "y");
+}
+
+/* ---- Attributes --------------------------------------------------------- */
 
 static bool ts_equal(struct timespec a, struct timespec b)
 {
@@ -831,7 +888,7 @@ static void test_statfs_namemax(void **state)
 	assert_int_equal(sv.f_flag & ST_RDONLY, 0);
 }
 
-/* ---- Callers other than root ------------------------------------------- */
+/* ---- Callers other than root -------------------------------------------- */
 
 static int nobody_creates(void)
 {
@@ -929,8 +986,7 @@ static void test_perm_nonroot_caller(void **state)
 	assert_int_equal(st.st_mode & 07777, 06777);
 }
 
-/* ---- main
- * -------------------------------------------------------------------- */
+/* ---- main --------------------------------------------------------------- */
 
 int main(int argc, char *argv[])
 {
@@ -947,6 +1003,8 @@ int main(int argc, char *argv[])
 	        cmocka_unit_test(test_io_sparse),
 	        cmocka_unit_test(test_io_concurrent_writers),
 	        cmocka_unit_test(test_readdir_10000),
+	        cmocka_unit_test(test_readdir_seekdir),
+	        cmocka_unit_test(test_xattr_not_supported),
 	        cmocka_unit_test(test_attr_chmod_chown_utimens),
 	        cmocka_unit_test(test_mknod_special),
 	        cmocka_unit_test(test_statfs_namemax),
