@@ -123,5 +123,6 @@ int conf_run_perms(void);
 int conf_run_mounts(void);
 int conf_run_nodes(void);
 int conf_run_threads(void);
+int conf_run_watch(void);
 
 #endif

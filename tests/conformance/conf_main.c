@@ -424,5 +424,8 @@ int main(int argc, char **argv)
 	failed += conf_run_mounts();
 	failed += conf_run_nodes();
 	failed += conf_run_threads();
+#ifdef CONF_HAVE_WATCH
+	failed += conf_run_watch();
+#endif
 	return failed == 0 ? 0 : 1;
 }

@@ -1,0 +1,524 @@
+/*
+ * Watches: the records each operation produces, compared with what
+ * inotify reports for the same system calls on tmpfs (measured: a
+ * non-recursive watch with IN_MODIFY|IN_ATTRIB|IN_CLOSE_WRITE|IN_MOVED_*|
+ * IN_CREATE|IN_DELETE|IN_*_SELF). Every store must give the same records.
+ * Events are collected with a timeout so that a store whose events arrive
+ * asynchronously is judged by the same rules.
+ */
+#include "conf.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct conf_ev {
+	int32_t wd;
+	uint32_t mask;
+	uint32_t cookie;
+	char name[VFS_PATH_MAX];
+} conf_ev;
+
+#define CONF_MAX_EV 64
+
+static vfs_watcher *conf_watcher(vfs *v, uint32_t max_events)
+{
+	vfs_watcher_options o;
+	vfs_watcher *w = NULL;
+
+	memset(&o, 0, sizeof o);
+	o.version = VFS_WATCHER_OPTIONS_VERSION;
+	o.max_events = max_events;
+	assert_int_equal(vfs_watcher_new(v, &w, &o), 0);
+	assert_non_null(w);
+	return w;
+}
+
+/* Read what is pending now, appending to ev; returns the new count. */
+static int conf_read_pending(vfs_watcher *w, conf_ev *ev, int n)
+{
+	static char buf[64 * 1024];
+	int64_t got;
+
+	while ((got = vfs_watcher_read(w, buf, sizeof buf)) > 0) {
+		for (int64_t off = 0; off < got;) {
+			vfs_event *e = (vfs_event *)(buf + off);
+			assert_true(off + (int64_t)sizeof *e + e->len <= got);
+			if (n < CONF_MAX_EV) {
+				ev[n].wd = e->wd;
+				ev[n].mask = e->mask;
+				ev[n].cookie = e->cookie;
+				assert_true(e->len < VFS_PATH_MAX);
+				memcpy(ev[n].name, e->name, e->len);
+				ev[n].name[e->len] = '\0';
+			}
+			n++;
+			off += (int64_t)sizeof *e + e->len;
+		}
+	}
+	assert_true(got == 0);
+	return n;
+}
+
+/*
+ * Collect records until `want` have arrived (waiting up to 2 s for stores
+ * that deliver asynchronously), then a little longer to catch extras.
+ */
+static int conf_collect(vfs_watcher *w, conf_ev *ev, int want)
+{
+	int n = conf_read_pending(w, ev, 0);
+
+	for (int waited = 0; n < want && waited < 2000; waited += 10) {
+		struct pollfd p = {vfs_watcher_fd(w), POLLIN, 0};
+		poll(&p, 1, 10);
+		n = conf_read_pending(w, ev, n);
+	}
+	conf_sleep_ms(conf_is("disk") ? 50 : 0);
+	return conf_read_pending(w, ev, n);
+}
+
+static const char *conf_mask_name(uint32_t m)
+{
+	switch (m & ~VFS_EV_ISDIR) {
+	case VFS_EV_ACCESS:
+		return "ACCESS";
+	case VFS_EV_MODIFY:
+		return "MODIFY";
+	case VFS_EV_ATTRIB:
+		return "ATTRIB";
+	case VFS_EV_CLOSE_WRITE:
+		return "CLOSE_WRITE";
+	case VFS_EV_MOVED_FROM:
+		return "MOVED_FROM";
+	case VFS_EV_MOVED_TO:
+		return "MOVED_TO";
+	case VFS_EV_CREATE:
+		return "CREATE";
+	case VFS_EV_DELETE:
+		return "DELETE";
+	case VFS_EV_DELETE_SELF:
+		return "DELETE_SELF";
+	case VFS_EV_MOVE_SELF:
+		return "MOVE_SELF";
+	case VFS_EV_OVERFLOW:
+		return "OVERFLOW";
+	case VFS_EV_IGNORED:
+		return "IGNORED";
+	default:
+		return "?";
+	}
+}
+
+/*
+ * Wait for `want` records and render them as "MASK[|ISDIR] name;..."
+ * (wd and cookies are checked separately). The caller frees.
+ */
+static char *conf_events(vfs_watcher *w, int want, conf_ev *ev, int *count)
+{
+	static conf_ev local[CONF_MAX_EV];
+	conf_ev *e = ev != NULL ? ev : local;
+	int n = conf_collect(w, e, want);
+	size_t cap = 64 + (size_t)n * 300;
+	char *out = malloc(cap), *p = out;
+
+	assert_non_null(out);
+	*p = '\0';
+	for (int i = 0; i < n && i < CONF_MAX_EV; i++) {
+		p += snprintf(p, cap - (size_t)(p - out), "%s%s%s%s;",
+		              conf_mask_name(e[i].mask),
+		              (e[i].mask & VFS_EV_ISDIR) ? "|ISDIR" : "",
+		              e[i].name[0] ? " " : "", e[i].name);
+	}
+	if (count != NULL) {
+		*count = n;
+	}
+	return out;
+}
+
+#define assert_events(w, want, text)                                           \
+	do {                                                                   \
+		char *got_ = conf_events((w), (want), NULL, NULL);             \
+		assert_string_equal(got_, (text));                             \
+		free(got_);                                                    \
+	} while (0)
+
+static void test_watch_file_events(void **state)
+{
+	vfs *v = conf_vfs(state);
+	vfs_watcher *w;
+	int wd, fd;
+
+	conf_mkdir(v, "/w");
+	w = conf_watcher(v, 0);
+	wd = vfs_watch_add(w, "/w", VFS_EV_ALL, 0);
+	assert_true(wd >= 1);
+	fd = vfs_open(v, "/w/f", O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_events(w, 1, "CREATE f;");
+	assert_int_equal(vfs_write(v, fd, "x", 1), 1);
+	assert_events(w, 1, "MODIFY f;");
+	assert_int_equal(vfs_close(v, fd), 0);
+	assert_events(w, 1, "CLOSE_WRITE f;");
+	/* Opening and closing for reading reports nothing here. */
+	fd = vfs_open(v, "/w/f", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_close(v, fd), 0);
+	assert_events(w, 0, "");
+	assert_int_equal(vfs_chmod(v, "/w/f", 0600), 0);
+	assert_events(w, 1, "ATTRIB f;");
+	assert_int_equal(vfs_truncate(v, "/w/f", 10), 0);
+	assert_events(w, 1, "MODIFY f;");
+	assert_int_equal(vfs_utimens(v, "/w/f", NULL, 0), 0);
+	assert_events(w, 1, "ATTRIB f;");
+	assert_int_equal(vfs_link(v, "/w/f", "/w/h"), 0);
+	assert_events(w, 1, "CREATE h;");
+	assert_int_equal(vfs_unlink(v, "/w/h"), 0);
+	assert_events(w, 1, "DELETE h;");
+	conf_symlink(v, "f", "/w/s");
+	assert_events(w, 1, "CREATE s;");
+	assert_int_equal(vfs_mknod(v, "/w/p", S_IFIFO | 0644, 0), 0);
+	assert_events(w, 1, "CREATE p;");
+	fd = vfs_open(v, "/w/f", O_WRONLY | O_TRUNC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_close(v, fd), 0);
+	assert_events(w, 2, "MODIFY f;CLOSE_WRITE f;");
+	assert_int_equal(vfs_unlink(v, "/w/f"), 0);
+	assert_events(w, 1, "DELETE f;");
+	/* Nothing for entries outside the watched directory. */
+	conf_put(v, "/elsewhere", "x");
+	assert_events(w, 0, "");
+	vfs_watcher_free(w);
+}
+
+static void test_watch_identical_records_merge(void **state)
+{
+	vfs *v = conf_vfs(state);
+	vfs_watcher *w;
+	int fd;
+
+	conf_mkdir(v, "/w");
+	conf_put(v, "/w/f", "");
+	w = conf_watcher(v, 0);
+	assert_true(vfs_watch_add(w, "/w", VFS_EV_ALL, 0) >= 1);
+	fd = vfs_open(v, "/w/f", O_WRONLY, 0);
+	assert_true(fd >= 0);
+	/* inotify: 100 writes and a close gave one MODIFY, one CLOSE_WRITE. */
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(vfs_write(v, fd, "x", 1), 1);
+	}
+	assert_int_equal(vfs_close(v, fd), 0);
+	assert_events(w, 2, "MODIFY f;CLOSE_WRITE f;");
+	vfs_watcher_free(w);
+}
+
+static void test_watch_directory_events_carry_isdir(void **state)
+{
+	vfs *v = conf_vfs(state);
+	vfs_watcher *w;
+
+	conf_mkdir(v, "/w");
+	w = conf_watcher(v, 0);
+	assert_true(vfs_watch_add(w, "/w", VFS_EV_ALL, 0) >= 1);
+	conf_mkdir(v, "/w/d");
+	assert_events(w, 1, "CREATE|ISDIR d;");
+	assert_int_equal(vfs_rename(v, "/w/d", "/w/e", 0), 0);
+	assert_events(w, 2, "MOVED_FROM|ISDIR d;MOVED_TO|ISDIR e;");
+	assert_int_equal(vfs_chmod(v, "/w/e", 0700), 0);
+	assert_events(w, 1, "ATTRIB|ISDIR e;");
+	assert_int_equal(vfs_rmdir(v, "/w/e"), 0);
+	assert_events(w, 1, "DELETE|ISDIR e;");
+	vfs_watcher_free(w);
+}
+
+static void test_watch_rename_cookies(void **state)
+{
+	vfs *v = conf_vfs(state);
+	conf_ev ev[CONF_MAX_EV];
+	vfs_watcher *w;
+	char *got;
+	int n;
+
+	conf_mkdir(v, "/w");
+	conf_mkdir(v, "/out");
+	conf_put(v, "/w/f", "f");
+	conf_put(v, "/w/x", "x");
+	w = conf_watcher(v, 0);
+	assert_true(vfs_watch_add(w, "/w", VFS_EV_ALL, 0) >= 1);
+	assert_int_equal(vfs_rename(v, "/w/f", "/w/g", 0), 0);
+	assert_int_equal(vfs_rename(v, "/w/g", "/w/x", 0), 0);
+	got = conf_events(w, 4, ev, &n);
+	/* Renaming over x reports no DELETE of x. */
+	assert_string_equal(got, "MOVED_FROM f;MOVED_TO g;MOVED_FROM g;"
+	                         "MOVED_TO x;");
+	free(got);
+	assert_int_not_equal(ev[0].cookie, 0);
+	assert_int_equal(ev[0].cookie, ev[1].cookie);
+	assert_int_not_equal(ev[2].cookie, 0);
+	assert_int_equal(ev[2].cookie, ev[3].cookie);
+	assert_int_not_equal(ev[0].cookie, ev[2].cookie);
+	/* Out of and into the watched directory: one half each. */
+	assert_int_equal(vfs_rename(v, "/w/x", "/out/x", 0), 0);
+	assert_events(w, 1, "MOVED_FROM x;");
+	assert_int_equal(vfs_rename(v, "/out/x", "/w/back", 0), 0);
+	got = conf_events(w, 1, ev, &n);
+	assert_string_equal(got, "MOVED_TO back;");
+	assert_int_not_equal(ev[0].cookie, 0);
+	free(got);
+	/* An exchange is two renames. */
+	conf_put(v, "/w/y", "y");
+	assert_events(w, 3, "CREATE y;MODIFY y;CLOSE_WRITE y;");
+	assert_int_equal(vfs_rename(v, "/w/back", "/w/y", VFS_RENAME_EXCHANGE),
+	                 0);
+	got = conf_events(w, 4, ev, &n);
+	assert_string_equal(got, "MOVED_FROM back;MOVED_TO y;MOVED_FROM y;"
+	                         "MOVED_TO back;");
+	assert_int_equal(ev[0].cookie, ev[1].cookie);
+	assert_int_equal(ev[2].cookie, ev[3].cookie);
+	assert_int_not_equal(ev[0].cookie, ev[2].cookie);
+	free(got);
+	/* Non-move records carry no cookie. */
+	assert_int_equal(vfs_unlink(v, "/w/y"), 0);
+	got = conf_events(w, 1, ev, &n);
+	assert_string_equal(got, "DELETE y;");
+	assert_int_equal(ev[0].cookie, 0);
+	free(got);
+	vfs_watcher_free(w);
+}
+
+static void test_watch_self_events(void **state)
+{
+	vfs *v = conf_vfs(state);
+	conf_ev ev[CONF_MAX_EV];
+	vfs_watcher *w;
+	int wdir, wfile, n, fd;
+	char *got;
+
+	conf_mkdir(v, "/w");
+	conf_put(v, "/w/s", "s");
+	w = conf_watcher(v, 0);
+	wdir = vfs_watch_add(w, "/w", VFS_EV_ALL, 0);
+	wfile = vfs_watch_add(w, "/w/s", VFS_EV_ALL, 0);
+	assert_true(wdir >= 1);
+	assert_true(wfile >= 1);
+	assert_int_not_equal(wdir, wfile);
+	fd = vfs_open(v, "/w/s", O_WRONLY, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_write(v, fd, "y", 1), 1);
+	assert_int_equal(vfs_close(v, fd), 0);
+	got = conf_events(w, 4, ev, &n);
+	free(got);
+	assert_int_equal(n, 4);
+	/* Per watch: the directory names the child, the file's own watch
+	 * has no name. */
+	char a[256] = "", b[256] = "";
+	for (int i = 0; i < n; i++) {
+		char *dst = ev[i].wd == wdir ? a : b;
+		assert_true(ev[i].wd == wdir || ev[i].wd == wfile);
+		snprintf(dst + strlen(dst), 256 - strlen(dst), "%s %s;",
+		         conf_mask_name(ev[i].mask), ev[i].name);
+	}
+	assert_string_equal(a, "MODIFY s;CLOSE_WRITE s;");
+	assert_string_equal(b, "MODIFY ;CLOSE_WRITE ;");
+	/* Unlinking the watched file: ATTRIB (link count), DELETE_SELF and
+	 * IGNORED on its watch, DELETE on the directory's. */
+	assert_int_equal(vfs_unlink(v, "/w/s"), 0);
+	got = conf_events(w, 4, ev, &n);
+	free(got);
+	assert_int_equal(n, 4);
+	a[0] = b[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		char *dst = ev[i].wd == wdir ? a : b;
+		snprintf(dst + strlen(dst), 256 - strlen(dst), "%s %s;",
+		         conf_mask_name(ev[i].mask), ev[i].name);
+	}
+	assert_string_equal(a, "DELETE s;");
+	assert_string_equal(b, "ATTRIB ;DELETE_SELF ;IGNORED ;");
+	/* The file's watch is gone. */
+	assert_int_equal(vfs_watch_remove(w, wfile), -EINVAL);
+	/* Removing a watched directory. */
+	conf_mkdir(v, "/other");
+	int wo = vfs_watch_add(w, "/other", VFS_EV_ALL, 0);
+	assert_true(wo >= 1);
+	assert_int_equal(vfs_rmdir(v, "/other"), 0);
+	got = conf_events(w, 2, ev, &n);
+	assert_string_equal(got, "DELETE_SELF;IGNORED;");
+	assert_int_equal(ev[0].wd, wo);
+	assert_int_equal(ev[1].wd, wo);
+	free(got);
+	vfs_watcher_free(w);
+}
+
+static void test_watch_add_and_remove(void **state)
+{
+	vfs *v = conf_vfs(state);
+	conf_ev ev[CONF_MAX_EV];
+	vfs_watcher *w;
+	vfs_watcher_options o;
+	int wd, n;
+	char *got;
+
+	conf_mkdir(v, "/w");
+	conf_put(v, "/f", "x");
+	conf_symlink(v, "w", "/lw");
+	w = conf_watcher(v, 0);
+	assert_int_equal(vfs_watch_add(w, "/missing", VFS_EV_ALL, 0), -ENOENT);
+	assert_int_equal(vfs_watch_add(w, "/w", 0, 0), -EINVAL);
+	assert_int_equal(vfs_watch_add(w, "/w", 1u << 20, 0), -EINVAL);
+	assert_int_equal(vfs_watch_add(w, "/w", VFS_EV_ALL, 1u << 9), -EINVAL);
+	assert_int_equal(
+	        vfs_watch_add(w, "/f", VFS_EV_ALL, VFS_WATCH_RECURSIVE),
+	        -ENOTDIR);
+	assert_int_equal(vfs_watch_add(w, "", VFS_EV_ALL, 0), -ENOENT);
+	wd = vfs_watch_add(w, "/w", VFS_EV_CREATE, 0);
+	assert_true(wd >= 1);
+	/* Through a symlink: the same node, the same wd, the new mask. */
+	assert_int_equal(vfs_watch_add(w, "/lw", VFS_EV_DELETE, 0), wd);
+	conf_put(v, "/w/a", "a");
+	assert_int_equal(vfs_unlink(v, "/w/a"), 0);
+	assert_events(w, 1, "DELETE a;");
+	assert_int_equal(vfs_watch_remove(w, wd), 0);
+	got = conf_events(w, 1, ev, &n);
+	assert_string_equal(got, "IGNORED;");
+	assert_int_equal(ev[0].wd, wd);
+	free(got);
+	assert_int_equal(vfs_watch_remove(w, wd), -EINVAL);
+	assert_int_equal(vfs_watch_remove(w, 12345), -EINVAL);
+	assert_int_equal(vfs_watch_remove(w, -1), -EINVAL);
+	conf_put(v, "/w/b", "b");
+	assert_events(w, 0, "");
+	vfs_watcher_free(w);
+	vfs_watcher_free(NULL);
+	/* max_watches */
+	memset(&o, 0, sizeof o);
+	o.version = VFS_WATCHER_OPTIONS_VERSION;
+	o.max_watches = 2;
+	assert_int_equal(vfs_watcher_new(v, &w, &o), 0);
+	assert_true(vfs_watch_add(w, "/w", VFS_EV_ALL, 0) >= 1);
+	assert_true(vfs_watch_add(w, "/f", VFS_EV_ALL, 0) >= 1);
+	conf_mkdir(v, "/third");
+	assert_int_equal(vfs_watch_add(w, "/third", VFS_EV_ALL, 0), -ENOSPC);
+	vfs_watcher_free(w);
+	o.version = VFS_WATCHER_OPTIONS_VERSION + 9;
+	w = NULL;
+	assert_int_equal(vfs_watcher_new(v, &w, &o), -EINVAL);
+}
+
+static void test_watch_overflow_is_explicit(void **state)
+{
+	vfs *v = conf_vfs(state);
+	conf_ev ev[CONF_MAX_EV];
+	vfs_watcher *w;
+	char p[32], *got;
+	int n;
+
+	conf_mkdir(v, "/w");
+	w = conf_watcher(v, 8);
+	assert_true(vfs_watch_add(w, "/w", VFS_EV_CREATE, 0) >= 1);
+	for (int i = 0; i < 20; i++) {
+		snprintf(p, sizeof p, "/w/f%02d", i);
+		conf_mkdir(v, p);
+	}
+	got = conf_events(w, 9, ev, &n);
+	/* The first 8 records are kept, then one OVERFLOW with wd -1. */
+	assert_string_equal(got, "CREATE|ISDIR f00;CREATE|ISDIR f01;"
+	                         "CREATE|ISDIR f02;CREATE|ISDIR f03;"
+	                         "CREATE|ISDIR f04;CREATE|ISDIR f05;"
+	                         "CREATE|ISDIR f06;CREATE|ISDIR f07;"
+	                         "OVERFLOW;");
+	assert_int_equal(ev[8].wd, -1);
+	free(got);
+	/* Once read, records flow again. */
+	conf_mkdir(v, "/w/after");
+	assert_events(w, 1, "CREATE|ISDIR after;");
+	vfs_watcher_free(w);
+}
+
+static void test_watch_descriptor_and_small_buffer(void **state)
+{
+	vfs *v = conf_vfs(state);
+	vfs_watcher *w;
+	char small[sizeof(vfs_event) + 2];
+	struct pollfd p;
+
+	conf_mkdir(v, "/w");
+	w = conf_watcher(v, 0);
+	assert_true(vfs_watch_add(w, "/w", VFS_EV_CREATE, 0) >= 1);
+	p = (struct pollfd){vfs_watcher_fd(w), POLLIN, 0};
+	assert_true(p.fd >= 0);
+	assert_int_equal(poll(&p, 1, 0), 0);
+	assert_int_equal(vfs_watcher_read(w, small, sizeof small), 0);
+	conf_put(v, "/w/a-longer-name", "x");
+	p.revents = 0;
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_true(p.revents & POLLIN);
+	/* A buffer too small for the next record: EINVAL, nothing lost. */
+	assert_int_equal(vfs_watcher_read(w, small, sizeof small), -EINVAL);
+	assert_events(w, 1, "CREATE a-longer-name;");
+	p.revents = 0;
+	assert_int_equal(poll(&p, 1, 0), 0);
+	vfs_watcher_free(w);
+}
+
+static void test_watch_recursive_names_paths(void **state)
+{
+	vfs *v = conf_vfs(state);
+	conf_ev ev[CONF_MAX_EV];
+	vfs_watcher *w;
+	char *got;
+	int n;
+
+	conf_mkdir(v, "/r");
+	conf_mkdir(v, "/r/old");
+	w = conf_watcher(v, 0);
+	assert_true(vfs_watch_add(w, "/r", VFS_EV_CREATE | VFS_EV_DELETE,
+	                          VFS_WATCH_RECURSIVE) >= 1);
+	conf_put(v, "/r/old/f", "x");
+	assert_events(w, 1, "CREATE old/f;");
+	/* A tree made in quick succession: every entry is reported once. */
+	conf_mkdir(v, "/r/a");
+	conf_mkdir(v, "/r/a/b");
+	conf_put(v, "/r/a/b/file", "x");
+	got = conf_events(w, 3, ev, &n);
+	assert_string_equal(got, "CREATE|ISDIR a;CREATE|ISDIR a/b;"
+	                         "CREATE a/b/file;");
+	free(got);
+	assert_int_equal(vfs_unlink(v, "/r/a/b/file"), 0);
+	assert_events(w, 1, "DELETE a/b/file;");
+	/* A directory moved in is watched too. */
+	conf_mkdir(v, "/outside");
+	conf_mkdir(v, "/outside/in");
+	assert_int_equal(vfs_rename(v, "/outside", "/r/moved", 0), 0);
+	conf_put(v, "/r/moved/in/g", "g");
+	assert_events(w, 1, "CREATE moved/in/g;");
+	vfs_watcher_free(w);
+}
+
+static void test_watch_on_a_mount(void **state)
+{
+	vfs *v = conf_vfs(state);
+	vfs_watcher *w;
+
+	assert_int_equal(vfs_mount_spec(v, "/m", "memory", NULL, 0), 0);
+	w = conf_watcher(v, 0);
+	assert_true(vfs_watch_add(w, "/m", VFS_EV_ALL, 0) >= 1);
+	conf_mkdir(v, "/m/d");
+	assert_events(w, 1, "CREATE|ISDIR d;");
+	vfs_watcher_free(w);
+}
+
+int conf_run_watch(void)
+{
+	const struct CMUnitTest tests[] = {
+	        CONF_TEST(test_watch_file_events),
+	        CONF_TEST(test_watch_identical_records_merge),
+	        CONF_TEST(test_watch_directory_events_carry_isdir),
+	        CONF_TEST(test_watch_rename_cookies),
+	        CONF_TEST(test_watch_self_events),
+	        CONF_TEST(test_watch_add_and_remove),
+	        CONF_TEST(test_watch_overflow_is_explicit),
+	        CONF_TEST(test_watch_descriptor_and_small_buffer),
+	        CONF_TEST(test_watch_recursive_names_paths),
+	        CONF_TEST(test_watch_on_a_mount),
+	};
+	return cmocka_run_group_tests_name("watch", tests, NULL, NULL);
+}
