@@ -229,6 +229,29 @@ static void test_file_create_read_write(void **state)
 	close(fd);
 }
 
+static void test_file_mode_umask(void **state)
+{
+	struct stat st;
+	mode_t old = umask(0);
+	int fd;
+
+	/* The kernel applies the caller's umask; the daemon adds none. */
+	mkdir_ok(P("umask"));
+	fd = open(P("umask/f"), O_WRONLY | O_CREAT, 0777);
+	assert_int_equal(mkdir(P("umask/d"), 0777), 0);
+	umask(027);
+	assert_int_equal(mkdir(P("umask/e"), 0777), 0);
+	umask(old);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stat(P("umask/f"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0777);
+	assert_int_equal(stat(P("umask/d"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0777);
+	assert_int_equal(stat(P("umask/e"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+}
+
 static void test_file_truncate(void **state)
 {
 	char buf[64];
@@ -945,6 +968,13 @@ static int nobody_writes_suid(void)
 	if (ftruncate(fd, 0) < 0)
 		return 13;
 	close(fd);
+	/* open(O_TRUNC) clears them too. */
+	fd = open(P("perm/pub/suid3"), O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return 14;
+	close(fd);
+	if (truncate(P("perm/pub/suid4"), 1) < 0)
+		return 15;
 	return 0;
 }
 
@@ -974,7 +1004,15 @@ static void test_perm_nonroot_caller(void **state)
 	assert_int_equal(chmod(P("perm/pub/suid"), 06777), 0);
 	write_file(P("perm/pub/suid2"), "x");
 	assert_int_equal(chmod(P("perm/pub/suid2"), 06777), 0);
+	write_file(P("perm/pub/suid3"), "x");
+	assert_int_equal(chmod(P("perm/pub/suid3"), 06777), 0);
+	write_file(P("perm/pub/suid4"), "x");
+	assert_int_equal(chmod(P("perm/pub/suid4"), 02777), 0);
 	assert_int_equal(as_nobody(nobody_writes_suid), 0);
+	assert_int_equal(stat(P("perm/pub/suid3"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0777);
+	assert_int_equal(stat(P("perm/pub/suid4"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0777);
 	assert_int_equal(stat(P("perm/pub/suid"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0777);
 	assert_int_equal(stat(P("perm/pub/suid2"), &st), 0);
@@ -992,6 +1030,7 @@ int main(int argc, char *argv[])
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_file_create_read_write),
+	        cmocka_unit_test(test_file_mode_umask),
 	        cmocka_unit_test(test_file_truncate),
 	        cmocka_unit_test(test_dir_mkdir_rmdir_unlink),
 	        cmocka_unit_test(test_name_too_long),
