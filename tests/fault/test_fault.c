@@ -11,7 +11,9 @@
  * fault was injected and the call failed, the call must have returned the
  * injected errno and the snapshot and free counts must be unchanged. A
  * call that succeeds although a store call failed under it is reported:
- * the core chose to absorb that failure.
+ * the core chose to absorb that failure. The open(O_CREAT) cases also run
+ * with the store's optional create() hidden, as for a store without one,
+ * so that the core's mknod + open + undo path is tried as well.
  *
  * The file holds: the environment (namespace, tree), snapshots and their
  * comparison, the cases, and the driver.
@@ -90,7 +92,9 @@ static void env_build_tree(env *e)
 	must(vfs_mknod(v, "/fifo", S_IFIFO | 0644, 0), "mknod /fifo");
 }
 
-static env *env_new(void)
+/* plain: hide the store's optional create(), so that the core takes its
+ * mknod + open (+ unlink on failure) path as for stores without one. */
+static env *env_new(bool plain)
 {
 	vfs_memory_options mo;
 	vfs_store *mem = NULL, *fst = NULL;
@@ -105,6 +109,8 @@ static env *env_new(void)
 	must(vfs_new(&e->v, NULL), "vfs_new");
 	must(vfs_memory_new(&mem, &mo), "vfs_memory_new");
 	must(fault_store_new(&fst, &e->fault, mem), "fault_store_new");
+	if (plain)
+		fst->ops.create = NULL;
 	must(vfs_mount_add(e->v, "/", fst, 0), "mount /");
 	env_build_tree(e);
 	return e;
@@ -294,6 +300,7 @@ typedef struct fault_case {
 	/* Free inodes the call returns once done, fault or not (close of an
 	 * unlinked file must release it whatever happens). */
 	int64_t release_inodes;
+	bool plain; /* run without the store's create() */
 } fault_case;
 
 static char blob[6000];
@@ -563,56 +570,63 @@ static int64_t act_close_unlinked(env *e)
 }
 
 static const fault_case cases[] = {
-        {"open O_CREAT", NULL, act_creat, 0, 0},
-        {"open O_CREAT|O_EXCL", NULL, act_creat_excl, 0, 0},
-        {"open O_CREAT|O_EXCL existing", NULL, act_creat_exists, -EEXIST, 0},
-        {"open O_CREAT|O_TRUNC existing", NULL, act_creat_trunc, 0, 0},
-        {"open O_CREAT dangling symlink", NULL, act_creat_dangling, 0, 0},
-        {"open O_TRUNC", NULL, act_open_trunc, 0, 0},
-        {"write extending", open_file_wronly, act_write, 0, 0},
-        {"pwrite into hole", open_big_rdwr, act_pwrite_hole, 0, 0},
-        {"pwrite inside", open_big_rdwr, act_pwrite_inside, 0, 0},
-        {"write O_APPEND", open_file_append, act_append, 0, 0},
-        {"ftruncate shrink", open_big_rdwr, act_ftruncate_shrink, 0, 0},
-        {"ftruncate grow", open_big_rdwr, act_ftruncate_grow, 0, 0},
-        {"truncate shrink", NULL, act_truncate_shrink, 0, 0},
-        {"truncate grow", NULL, act_truncate_grow, 0, 0},
-        {"mkdir", NULL, act_mkdir, 0, 0},
-        {"mkdir existing", NULL, act_mkdir_exists, -EEXIST, 0},
-        {"rmdir", NULL, act_rmdir, 0, 0},
-        {"rmdir non-empty", NULL, act_rmdir_nonempty, -ENOTEMPTY, 0},
-        {"unlink", NULL, act_unlink, 0, 0},
-        {"unlink hard link", NULL, act_unlink_hardlink, 0, 0},
-        {"unlink symlink", NULL, act_unlink_symlink, 0, 0},
-        {"rename", NULL, act_rename, 0, 0},
-        {"rename in one directory", NULL, act_rename_same_dir, 0, 0},
-        {"rename over a file", NULL, act_rename_over, 0, 0},
-        {"rename onto own hard link", NULL, act_rename_hardlinks, 0, 0},
-        {"rename NOREPLACE", NULL, act_rename_noreplace, 0, 0},
+        {"open O_CREAT", NULL, act_creat, 0, 0, false},
+        {"open O_CREAT|O_EXCL", NULL, act_creat_excl, 0, 0, false},
+        {"open O_CREAT, store without create()", NULL, act_creat, 0, 0, true},
+        {"open O_CREAT|O_EXCL, store without create()", NULL, act_creat_excl, 0,
+         0, true},
+        {"open O_CREAT dangling symlink, store without create()", NULL,
+         act_creat_dangling, 0, 0, true},
+        {"open O_CREAT|O_EXCL existing", NULL, act_creat_exists, -EEXIST, 0,
+         false},
+        {"open O_CREAT|O_TRUNC existing", NULL, act_creat_trunc, 0, 0, false},
+        {"open O_CREAT dangling symlink", NULL, act_creat_dangling, 0, 0,
+         false},
+        {"open O_TRUNC", NULL, act_open_trunc, 0, 0, false},
+        {"write extending", open_file_wronly, act_write, 0, 0, false},
+        {"pwrite into hole", open_big_rdwr, act_pwrite_hole, 0, 0, false},
+        {"pwrite inside", open_big_rdwr, act_pwrite_inside, 0, 0, false},
+        {"write O_APPEND", open_file_append, act_append, 0, 0, false},
+        {"ftruncate shrink", open_big_rdwr, act_ftruncate_shrink, 0, 0, false},
+        {"ftruncate grow", open_big_rdwr, act_ftruncate_grow, 0, 0, false},
+        {"truncate shrink", NULL, act_truncate_shrink, 0, 0, false},
+        {"truncate grow", NULL, act_truncate_grow, 0, 0, false},
+        {"mkdir", NULL, act_mkdir, 0, 0, false},
+        {"mkdir existing", NULL, act_mkdir_exists, -EEXIST, 0, false},
+        {"rmdir", NULL, act_rmdir, 0, 0, false},
+        {"rmdir non-empty", NULL, act_rmdir_nonempty, -ENOTEMPTY, 0, false},
+        {"unlink", NULL, act_unlink, 0, 0, false},
+        {"unlink hard link", NULL, act_unlink_hardlink, 0, 0, false},
+        {"unlink symlink", NULL, act_unlink_symlink, 0, 0, false},
+        {"rename", NULL, act_rename, 0, 0, false},
+        {"rename in one directory", NULL, act_rename_same_dir, 0, 0, false},
+        {"rename over a file", NULL, act_rename_over, 0, 0, false},
+        {"rename onto own hard link", NULL, act_rename_hardlinks, 0, 0, false},
+        {"rename NOREPLACE", NULL, act_rename_noreplace, 0, 0, false},
         {"rename NOREPLACE existing", NULL, act_rename_noreplace_exists,
-         -EEXIST, 0},
-        {"rename EXCHANGE", NULL, act_rename_exchange, 0, 0},
+         -EEXIST, 0, false},
+        {"rename EXCHANGE", NULL, act_rename_exchange, 0, 0, false},
         {"rename EXCHANGE dir and file", NULL, act_rename_exchange_dir_file, 0,
-         0},
-        {"rename directory", NULL, act_rename_dir, 0, 0},
+         0, false},
+        {"rename directory", NULL, act_rename_dir, 0, 0, false},
         {"rename directory over empty one", NULL, act_rename_dir_over_empty, 0,
-         0},
+         0, false},
         {"rename directory into itself", NULL, act_rename_dir_into_itself,
-         -EINVAL, 0},
-        {"link", NULL, act_link, 0, 0},
-        {"symlink", NULL, act_symlink, 0, 0},
-        {"mknod", NULL, act_mknod, 0, 0},
-        {"chmod", NULL, act_chmod, 0, 0},
-        {"chmod through symlink", NULL, act_chmod_via_symlink, 0, 0},
-        {"chown", NULL, act_chown, 0, 0},
-        {"lchown", NULL, act_lchown, 0, 0},
-        {"utimens", NULL, act_utimens, 0, 0},
-        {"utimens now", NULL, act_utimens_now, 0, 0},
-        {"fchmod", open_file_wronly, act_fchmod, 0, 0},
-        {"fchown", open_file_wronly, act_fchown, 0, 0},
-        {"futimens", open_file_wronly, act_futimens, 0, 0},
+         -EINVAL, 0, false},
+        {"link", NULL, act_link, 0, 0, false},
+        {"symlink", NULL, act_symlink, 0, 0, false},
+        {"mknod", NULL, act_mknod, 0, 0, false},
+        {"chmod", NULL, act_chmod, 0, 0, false},
+        {"chmod through symlink", NULL, act_chmod_via_symlink, 0, 0, false},
+        {"chown", NULL, act_chown, 0, 0, false},
+        {"lchown", NULL, act_lchown, 0, 0, false},
+        {"utimens", NULL, act_utimens, 0, 0, false},
+        {"utimens now", NULL, act_utimens_now, 0, 0, false},
+        {"fchmod", open_file_wronly, act_fchmod, 0, 0, false},
+        {"fchown", open_file_wronly, act_fchown, 0, 0, false},
+        {"futimens", open_file_wronly, act_futimens, 0, 0, false},
         {"close unlinked open file", open_and_unlink_file, act_close_unlinked,
-         0, 1},
+         0, 1, false},
 };
 
 /* ---- Driver ------------------------------------------------------------- */
@@ -621,7 +635,7 @@ static const fault_case cases[] = {
  * end without reaching the fault. Problems are counted in *bad. */
 static bool run_once(const fault_case *fc, uint64_t n, int *bad)
 {
-	env *e = env_new();
+	env *e = env_new(fc->plain);
 	snap before, after;
 	vfs_statvfs sf0, sf1;
 	const char *member;
