@@ -8,6 +8,7 @@
  *   v->hlock   the handle table.
  *   v->nlock   the node table and every node's reference counts.
  *   v->clock   the credential pointer.
+ *   v->wlock   the watcher list, then each watcher's lock (watch/).
  * A store's own locks come after all of these.
  */
 #ifndef VFS_CORE_INT_H
@@ -80,6 +81,8 @@ struct vfs_handle {
 	void *fh;            /* the store's, from open() */
 	int flags;           /* open flags */
 	uint64_t parent_ino; /* for "..": the directory's parent, if known */
+	uint64_t ev_dir;     /* where it was opened, for events (ctx) */
+	char *ev_name;       /* its name there, or NULL */
 	atomic_long refs;    /* table slot + calls in progress */
 	pthread_mutex_t lock;
 	int64_t pos; /* protected by lock */
@@ -111,6 +114,11 @@ struct vfs {
 
 	pthread_mutex_t clock;
 	struct vfs_credset *creds; /* protected by clock */
+
+	pthread_mutex_t wlock;
+	struct vfs_watcher *watchers; /* protected by wlock */
+	atomic_int nwatchers;         /* watchers alive: the fast check */
+	atomic_uint cookie;           /* last rename cookie */
 };
 
 /* ---- node.c ------------------------------------------------------------ */
@@ -163,6 +171,11 @@ struct vfs_ctx {
 	const vfs_cred *cred;
 	bool check;             /* mode-bit checks on */
 	struct vfs_credset *cs; /* to release, path API only */
+	/* Where the node being changed is named, for change events: set by
+	 * path calls from their walk (ev_dir is the store id of the parent
+	 * directory in the same mount), else UINT64_MAX / NULL. */
+	uint64_t ev_dir;
+	const char *ev_name;
 };
 
 void vfs__ctx_path(vfs *v, struct vfs_ctx *c);

@@ -15,6 +15,7 @@
  * exists throughout an iteration is returned once.
  */
 #include "core_int.h"
+#include "../watch/watch_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,6 +113,12 @@ static void handle_free(vfs *v, struct vfs_handle *h)
 {
 	vfs_node *n = h->node;
 
+	if (n->mnt != NULL && (h->flags & O_ACCMODE) != O_RDONLY) {
+		struct vfs_ev e = {n->mnt, h->ev_dir,          h->ev_name,
+		                   n->id,  VFS_EV_CLOSE_WRITE, 0};
+
+		vfs__watch_emit(v, &e);
+	}
 	if (n->mnt != NULL) {
 		if (n->mnt->store->ops.release != NULL)
 			n->mnt->store->ops.release(n->mnt->store->state, n->id,
@@ -121,6 +128,7 @@ static void handle_free(vfs *v, struct vfs_handle *h)
 	vfs__node_put(v, n);
 	pthread_mutex_destroy(&h->lock);
 	free(h->dbuf);
+	free(h->ev_name);
 	free(h);
 }
 
@@ -146,13 +154,19 @@ void vfs__handles_close_all(vfs *v)
 
 /* A handle for an opened node, taking over the store's fh; NULL when out
  * of memory (the caller then releases fh). */
-static struct vfs_handle *handle_new(vfs *v, vfs_node *node, void *fh,
-                                     int flags, uint64_t parent_ino)
+static struct vfs_handle *handle_new(struct vfs_ctx *c, vfs_node *node,
+                                     void *fh, int flags, uint64_t parent_ino)
 {
 	struct vfs_handle *h = calloc(1, sizeof(*h));
+	vfs *v = c->v;
 
 	if (h == NULL)
 		return NULL;
+	h->ev_dir = c->ev_dir;
+	if (c->ev_name != NULL && (h->ev_name = strdup(c->ev_name)) == NULL) {
+		free(h);
+		return NULL;
+	}
 	pthread_mutex_init(&h->lock, NULL);
 	vfs__node_hold(v, node);
 	h->node = node;
@@ -237,7 +251,7 @@ int vfs__open_node(struct vfs_ctx *c, vfs_node *node, int flags,
 		if (rc < 0)
 			goto fail_release;
 	}
-	h = handle_new(c->v, node, fh, flags, parent_ino);
+	h = handle_new(c, node, fh, flags, parent_ino);
 	if (h == NULL) {
 		rc = -ENOMEM;
 		goto fail_release;
@@ -299,7 +313,15 @@ int vfs__create_open(struct vfs_ctx *c, vfs_node *dir, const char *name,
 		}
 	}
 	vfs__attr_fix(dir->mnt, attr);
-	h = handle_new(c->v, node, fh, flags, parent_ino);
+	{
+		struct vfs_ev e = {dir->mnt, dir->id,       name,
+		                   id,       VFS_EV_CREATE, 0};
+
+		vfs__watch_emit(c->v, &e);
+	}
+	c->ev_dir = dir->id;
+	c->ev_name = name;
+	h = handle_new(c, node, fh, flags, parent_ino);
 	if (h == NULL) {
 		store_release(node, fh);
 		s->ops.unlink(s->state, dir->id, name);
@@ -451,6 +473,12 @@ int64_t vfs__file_pwrite(struct vfs_ctx *c, struct vfs_handle *h,
 	                  append ? VFS_WRITE_APPEND : 0);
 	if (rc > 0 && use_pos)
 		h->pos = off + rc;
+	if (rc > 0) {
+		struct vfs_ev e = {n->mnt, h->ev_dir,     h->ev_name,
+		                   n->id,  VFS_EV_MODIFY, 0};
+
+		vfs__watch_emit(c->v, &e);
+	}
 out:
 	if (use_pos)
 		pthread_mutex_unlock(&h->lock);

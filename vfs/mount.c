@@ -17,6 +17,7 @@
  * Contents: trie helpers, vfs__step(), mount and unmount.
  */
 #include "core_int.h"
+#include "../watch/watch_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -357,6 +358,7 @@ VFS_EXTERN int vfs_mount_remove(vfs *v, const char *path)
 		rc = -EBUSY;
 		goto out;
 	}
+	vfs__watch_unmount(v, m);
 	m->mt->mount = NULL;
 	mount_set_active(m->mt, -1);
 	vfs__node_clear_inactive_mt(v);
@@ -373,9 +375,12 @@ void vfs__mount_destroy_all(vfs *v);
 void vfs__mount_destroy_all(vfs *v)
 {
 	vfs__node_drop_all(v, NULL);
-	for (uint32_t i = 0; i < v->nmounts_alloc; i++)
-		if (v->mounts[i] != NULL)
+	for (uint32_t i = 0; i < v->nmounts_alloc; i++) {
+		if (v->mounts[i] != NULL) {
+			vfs__watch_unmount(v, v->mounts[i]);
 			mount_destroy(v, v->mounts[i]);
+		}
+	}
 	free(v->mounts);
 	v->mounts = NULL;
 	vfs__mt_free(v->mroot);

@@ -13,6 +13,7 @@
  * creating calls, read-only before existence for the removing ones).
  */
 #include "core_int.h"
+#include "../watch/watch_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,6 +81,7 @@ VFS_EXTERN int vfs_new(vfs **out, const vfs_options *opts)
 	pthread_mutex_init(&v->nlock, NULL);
 	pthread_mutex_init(&v->hlock, NULL);
 	pthread_mutex_init(&v->clock, NULL);
+	pthread_mutex_init(&v->wlock, NULL);
 	*out = v;
 	return 0;
 }
@@ -99,6 +101,7 @@ VFS_EXTERN void vfs_free(vfs *v)
 	pthread_mutex_destroy(&v->nlock);
 	pthread_mutex_destroy(&v->hlock);
 	pthread_mutex_destroy(&v->clock);
+	pthread_mutex_destroy(&v->wlock);
 	credset_put(v->creds);
 	free(v);
 }
@@ -135,6 +138,8 @@ void vfs__ctx_path(vfs *v, struct vfs_ctx *c)
 	c->v = v;
 	c->cred = &c->cs->cred;
 	c->check = (v->flags & VFS_CHECK_PERMISSIONS) != 0;
+	c->ev_dir = VFS__NOID;
+	c->ev_name = NULL;
 }
 
 void vfs__ctx_node(vfs *v, const vfs_cred *cred, struct vfs_ctx *c)
@@ -143,6 +148,8 @@ void vfs__ctx_node(vfs *v, const vfs_cred *cred, struct vfs_ctx *c)
 	c->cred = cred;
 	c->cs = NULL;
 	c->check = (v->flags & VFS_CHECK_PERMISSIONS) != 0;
+	c->ev_dir = VFS__NOID;
+	c->ev_name = NULL;
 }
 
 void vfs__ctx_done(struct vfs_ctx *c)
@@ -220,6 +227,47 @@ static int may_delete(struct vfs_ctx *c, vfs_node *dir, const char *name)
 		return rc == -ENOENT ? 0 : rc;
 	vfs__node_put(c->v, child);
 	return c->cred->uid == ca.uid ? 0 : -EPERM;
+}
+
+/* ---- change events ----------------------------------------------------- */
+
+static void ev_emit(vfs *v, struct vfs_mount *mnt, uint64_t dir,
+                    const char *name, uint64_t node, uint32_t mask)
+{
+	struct vfs_ev e = {mnt, dir, name, node, mask, 0};
+
+	vfs__watch_emit(v, &e);
+}
+
+/* The store id and type of name in dir, for the events of a removal or
+ * rename (one lookup the caller gives back with ev_forget). */
+static uint64_t ev_lookup(vfs_node *dir, const char *name, uint32_t *type)
+{
+	vfs_store *s = dir->mnt->store;
+	uint64_t id;
+	vfs_attr a;
+
+	if (s->ops.lookup(s->state, dir->id, name, &id, &a) < 0)
+		return VFS__NOID;
+	*type = a.mode & S_IFMT;
+	return id;
+}
+
+static void ev_forget(vfs_node *dir, uint64_t id)
+{
+	if (id != VFS__NOID)
+		dir->mnt->store->ops.forget(dir->mnt->store->state, id, 1);
+}
+
+/* Whether node id has no link left (a directory always goes with its
+ * name). */
+static bool ev_gone(vfs_node *dir, uint64_t id, uint32_t type)
+{
+	vfs_store *s = dir->mnt->store;
+	vfs_attr a;
+
+	return S_ISDIR(type) || s->ops.getattr(s->state, id, &a) < 0 ||
+	       a.nlink == 0;
 }
 
 /* ---- setattr ------------------------------------------------------------ */
@@ -339,6 +387,21 @@ int vfs__do_setattr(struct vfs_ctx *c, vfs_node *n, const vfs_setattr *set,
 	rc = st->ops.setattr(st->state, n->id, &s, out != NULL ? out : &tmp);
 	if (rc == 0 && out != NULL)
 		vfs__attr_fix(n->mnt, out);
+	if (rc == 0 && vfs__watching(c->v)) {
+		/* As the kernel's fsnotify_change(): a size change or an
+		 * mtime alone is a modification, the rest attributes. */
+		uint32_t d = S_ISDIR(a.mode) ? VFS_EV_ISDIR : 0;
+		bool both = (valid & VFS_SET_ATIME) && (valid & VFS_SET_MTIME);
+
+		if ((valid & VFS_SET_SIZE) ||
+		    ((valid & VFS_SET_MTIME) && !(valid & VFS_SET_ATIME)))
+			ev_emit(c->v, n->mnt, c->ev_dir, c->ev_name, n->id,
+			        VFS_EV_MODIFY | d);
+		if ((valid & (VFS_SET_MODE | VFS_SET_UID | VFS_SET_GID)) ||
+		    both)
+			ev_emit(c->v, n->mnt, c->ev_dir, c->ev_name, n->id,
+			        VFS_EV_ATTRIB | d);
+	}
 	return rc;
 }
 
@@ -421,6 +484,8 @@ int vfs__do_mknod(struct vfs_ctx *c, vfs_node *dir, const char *name,
 	                  attr != NULL ? attr : &a);
 	if (rc < 0)
 		return rc;
+	ev_emit(c->v, dir->mnt, dir->id, name, id,
+	        VFS_EV_CREATE | (S_ISDIR(mode) ? VFS_EV_ISDIR : 0));
 	if (attr != NULL)
 		vfs__attr_fix(dir->mnt, attr);
 	if (out == NULL) {
@@ -448,24 +513,45 @@ static int check_removable(struct vfs_ctx *c, vfs_node *dir, const char *name,
 	return may_delete(c, dir, name);
 }
 
-int vfs__do_unlink(struct vfs_ctx *c, vfs_node *dir, const char *name)
+/* unlink or rmdir, then their events: ATTRIB on a file losing a link,
+ * DELETE in the directory, DELETE_SELF when the last link went. */
+static int do_remove(struct vfs_ctx *c, vfs_node *dir, const char *name,
+                     bool is_rmdir)
 {
-	int rc = check_removable(c, dir, name, -EISDIR);
+	vfs_store *s;
+	uint64_t id = VFS__NOID;
+	uint32_t type = 0;
+	int rc = check_removable(c, dir, name, is_rmdir ? -EBUSY : -EISDIR);
 
 	if (rc < 0)
 		return rc;
-	return dir->mnt->store->ops.unlink(dir->mnt->store->state, dir->id,
-	                                   name);
+	s = dir->mnt->store;
+	if (vfs__watching(c->v))
+		id = ev_lookup(dir, name, &type);
+	rc = is_rmdir ? s->ops.rmdir(s->state, dir->id, name)
+	              : s->ops.unlink(s->state, dir->id, name);
+	if (rc == 0 && id != VFS__NOID) {
+		uint32_t d = S_ISDIR(type) ? VFS_EV_ISDIR : 0;
+
+		if (!d)
+			ev_emit(c->v, dir->mnt, VFS__NOID, NULL, id,
+			        VFS_EV_ATTRIB);
+		ev_emit(c->v, dir->mnt, dir->id, name, id, VFS_EV_DELETE | d);
+		if (ev_gone(dir, id, type))
+			vfs__watch_gone(c->v, dir->mnt, id, d != 0);
+	}
+	ev_forget(dir, id);
+	return rc;
+}
+
+int vfs__do_unlink(struct vfs_ctx *c, vfs_node *dir, const char *name)
+{
+	return do_remove(c, dir, name, false);
 }
 
 static int do_rmdir(struct vfs_ctx *c, vfs_node *dir, const char *name)
 {
-	int rc = check_removable(c, dir, name, -EBUSY);
-
-	if (rc < 0)
-		return rc;
-	return dir->mnt->store->ops.rmdir(dir->mnt->store->state, dir->id,
-	                                  name);
+	return do_remove(c, dir, name, true);
 }
 
 static int do_link(struct vfs_ctx *c, vfs_node *n, vfs_node *dir,
@@ -493,6 +579,10 @@ static int do_link(struct vfs_ctx *c, vfs_node *n, vfs_node *dir,
 	                 attr != NULL ? attr : &a);
 	if (rc == 0 && attr != NULL)
 		vfs__attr_fix(dir->mnt, attr);
+	if (rc == 0) {
+		ev_emit(c->v, dir->mnt, VFS__NOID, NULL, n->id, VFS_EV_ATTRIB);
+		ev_emit(c->v, dir->mnt, dir->id, name, n->id, VFS_EV_CREATE);
+	}
 	return rc;
 }
 
@@ -534,7 +624,35 @@ static int do_rename(struct vfs_ctx *c, vfs_node *odir, const char *oname,
 		}
 	}
 	s = odir->mnt->store;
-	return s->ops.rename(s->state, odir->id, oname, ndir->id, nname, flags);
+	if (!vfs__watching(c->v))
+		return s->ops.rename(s->state, odir->id, oname, ndir->id, nname,
+		                     flags);
+	{
+		uint32_t otype = 0, ntype = 0;
+		uint64_t oid = ev_lookup(odir, oname, &otype);
+		uint64_t nid = ev_lookup(ndir, nname, &ntype);
+
+		rc = s->ops.rename(s->state, odir->id, oname, ndir->id, nname,
+		                   flags);
+		if (rc == 0 && oid != VFS__NOID && oid != nid) {
+			bool exchange = flags & VFS_RENAME_EXCHANGE;
+
+			vfs__watch_rename(c->v, odir->mnt, odir->id, oname,
+			                  ndir->id, nname, oid, S_ISDIR(otype),
+			                  exchange ? VFS__NOID : nid,
+			                  S_ISDIR(ntype),
+			                  !exchange && nid != VFS__NOID &&
+			                          ev_gone(ndir, nid, ntype));
+			if (exchange && nid != VFS__NOID)
+				vfs__watch_rename(c->v, odir->mnt, ndir->id,
+				                  nname, odir->id, oname, nid,
+				                  S_ISDIR(ntype), VFS__NOID,
+				                  false, false);
+		}
+		ev_forget(odir, oid);
+		ev_forget(ndir, nid);
+		return rc;
+	}
 }
 
 /* ---- the path API ------------------------------------------------------ */
@@ -544,7 +662,27 @@ static int do_rename(struct vfs_ctx *c, vfs_node *odir, const char *oname,
 struct op {
 	struct vfs_ctx c;
 	struct vfs_walk w, w2;
+	char evname[VFS_NAME_MAX + 1];
 };
+
+/* Name the walk's result for change events: its parent directory and
+ * name, when both are in the same store. */
+static void op_ev_context(struct op *o)
+{
+	const struct vfs_walk *w = &o->w;
+	const struct vfs_frame *top, *parent;
+
+	if (w->depth < 2)
+		return;
+	top = &w->stack[w->depth - 1];
+	parent = &w->stack[w->depth - 2];
+	if (top->node->mnt == NULL || parent->node->mnt != top->node->mnt)
+		return;
+	memcpy(o->evname, w->names + top->name_off, top->name_len);
+	o->evname[top->name_len] = '\0';
+	o->c.ev_dir = parent->node->id;
+	o->c.ev_name = o->evname;
+}
 
 static int op_begin(vfs *v, struct op *o)
 {
@@ -616,8 +754,10 @@ static int op_resolve(struct op *o, const char *path, bool follow,
 {
 	int rc = vfs__walk(&o->w, path, follow ? 0 : VFS__WALK_NOFOLLOW);
 
-	if (rc == 0)
+	if (rc == 0) {
 		*out = vfs__walk_top(&o->w);
+		op_ev_context(o);
+	}
 	return rc;
 }
 
@@ -674,6 +814,10 @@ static int op_open_creat(struct op *o, const char *path, int flags,
 	if (S_ISDIR(a.mode)) {
 		vfs__node_put(o->c.v, node);
 		return -EISDIR;
+	}
+	if (node->mnt != NULL && node->mnt == dir->mnt) {
+		o->c.ev_dir = dir->id;
+		o->c.ev_name = w->last;
 	}
 	rc = vfs__open_node(&o->c, node, flags, vfs__walk_parent_ino(w));
 	vfs__node_put(o->c.v, node);
