@@ -284,7 +284,8 @@ static int vdir_list(vfs *v, const char *path, dlist *out)
 		dlist_free(out);
 		return rc;
 	}
-	qsort(out->names, out->n, sizeof *out->names, dlist_cmp);
+	if (out->n > 1)
+		qsort(out->names, out->n, sizeof *out->names, dlist_cmp);
 	return 0;
 }
 
@@ -323,7 +324,8 @@ static int hdir_list(int dirfd, dlist *out)
 		dlist_free(out);
 		return rc;
 	}
-	qsort(out->names, out->n, sizeof *out->names, dlist_cmp);
+	if (out->n > 1)
+		qsort(out->names, out->n, sizeof *out->names, dlist_cmp);
 	return 0;
 }
 
