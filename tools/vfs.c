@@ -76,7 +76,22 @@ typedef struct cli {
 	char **mounts;   /* "VPATH=SPEC" strings, in the order given */
 	size_t nmounts;
 	bool failed; /* a command that goes on after errors saw one */
+	const struct cli_args *chain; /* the commands to run, in order */
+	int nchain, next;             /* next: index of the next to run */
 } cli;
+
+/* A command: its options, argument counts, code and help. */
+struct cli_cmd {
+	const char *name;
+	const char *shortopts; /* option letters accepted */
+	const char *longopt;   /* one long option, or NULL */
+	char longletter;       /* the letter it sets */
+	int min_args, max_args;
+	bool needs_vfs; /* false: runs without mounting anything */
+	int (*run)(cli *c, const cli_args *a);
+	const char *synopsis;
+	const char *help;
+};
 
 #define CLI_FLAG(ch)                                                           \
 	((ch) >= 'a' && (ch) <= 'z'   ? UINT64_C(1) << ((ch) - 'a')            \
@@ -1816,6 +1831,38 @@ static int watch_event(watch_state *w, const vfs_event *ev, const char *name)
 	return watch_print(w, event_kind(ev->mask), path, NULL, ev->mask);
 }
 
+/* Read and print every pending record. Returns 0, 1 when the watched
+ * path went away, or an exit status after reporting a failure. */
+static int watch_drain(cli *c, watch_state *w, vfs_watcher *wt, char *buf,
+                       size_t size)
+{
+	int64_t n;
+	int rc, gone = 0;
+
+	while ((n = vfs_watcher_read(wt, buf, size)) > 0) {
+		for (int64_t off = 0; off + (int64_t)sizeof(vfs_event) <= n;) {
+			char name[VFS_PATH_MAX];
+			vfs_event ev;
+			size_t len;
+
+			/* Copied out: records need not be aligned. */
+			memcpy(&ev, buf + off, sizeof ev);
+			len = ev.len < sizeof name ? ev.len : sizeof name - 1;
+			memcpy(name, buf + off + sizeof ev, len);
+			name[len] = '\0';
+			off += (int64_t)(sizeof ev + ev.len);
+			rc = watch_event(w, &ev, name);
+			if (rc < 0)
+				return cli_out_fail(c, rc);
+			if (rc == 1)
+				gone = 1;
+		}
+	}
+	if (n < 0)
+		return cli_fail(c, w->base, (int)n);
+	return gone;
+}
+
 static int cmd_watch(cli *c, const cli_args *a)
 {
 	const size_t bufsize = 64 * 1024;
@@ -1825,7 +1872,7 @@ static int cmd_watch(cli *c, const cli_args *a)
 	vfs_watcher *wt = NULL;
 	watch_state *w = NULL;
 	char *buf = NULL;
-	int rc, status = CLI_EXIT_OK;
+	int rc, status = CLI_EXIT_OK, chain_status = CLI_EXIT_OK;
 
 	if (vfs_watcher_new == NULL || vfs_watch_add == NULL ||
 	    vfs_watcher_read == NULL || vfs_watcher_fd == NULL)
@@ -1870,12 +1917,41 @@ static int cmd_watch(cli *c, const cli_args *a)
 		goto restore;
 	}
 	w->root_wd = rc;
+
+	/*
+	 * The rest of a chain runs now, with the watch in place, and the
+	 * events of each command are printed after it. This is what makes
+	 * watch useful on a memory store, which no other process can see.
+	 * A failing command ends the chain, not the watch; its status
+	 * becomes watch's.
+	 */
+	while (c->next < c->nchain && chain_status == CLI_EXIT_OK &&
+	       !watch_stop) {
+		const cli_args *next = &c->chain[c->next++];
+
+		c->cmd = next->cmd->name;
+		c->failed = false;
+		chain_status = next->cmd->run(c, next);
+		c->cmd = "watch";
+		if (chain_status == CLI_EXIT_PIPE) {
+			status = chain_status;
+			goto restore;
+		}
+		rc = watch_drain(c, w, wt, buf, bufsize);
+		if (rc > 1) {
+			status = rc;
+			goto restore;
+		}
+		if (rc == 1)
+			watch_stop = 1;
+	}
+	c->next = c->nchain;
+
 	while (!watch_stop) {
 		struct pollfd pfd = {.fd = vfs_watcher_fd(wt),
 		                     .events = POLLIN};
 		/* A MOVED_FROM waits briefly for its MOVED_TO. */
 		struct timespec brief = {0, 100 * 1000 * 1000};
-		int64_t n;
 
 		rc = ppoll(&pfd, 1, w->pending ? &brief : NULL, &orig);
 		if (rc < 0 && errno == EINTR)
@@ -1892,33 +1968,19 @@ static int cmd_watch(cli *c, const cli_args *a)
 			}
 			continue;
 		}
-		n = vfs_watcher_read(wt, buf, bufsize);
-		if (n < 0) {
-			status = cli_fail(c, path, (int)n);
+		rc = watch_drain(c, w, wt, buf, bufsize);
+		if (rc > 1) {
+			status = rc;
+			goto restore;
+		}
+		if (rc == 1)
 			break;
-		}
-		for (int64_t off = 0; off + (int64_t)sizeof(vfs_event) <= n;) {
-			vfs_event ev;
-			char name[VFS_PATH_MAX];
-			size_t len;
-
-			memcpy(&ev, buf + off, sizeof ev);
-			len = ev.len < sizeof name ? ev.len : sizeof name - 1;
-			memcpy(name, buf + off + sizeof ev, len);
-			name[len] = '\0';
-			off += (int64_t)(sizeof ev + ev.len);
-			rc = watch_event(w, &ev, name);
-			if (rc < 0) {
-				status = cli_out_fail(c, rc);
-				goto restore;
-			}
-			if (rc == 1)
-				watch_stop = 1;
-		}
 	}
 	rc = watch_flush_pending(w);
 	if (rc < 0 && status == CLI_EXIT_OK)
 		status = cli_out_fail(c, rc);
+	if (status == CLI_EXIT_OK)
+		status = chain_status;
 restore:
 	if (wt != NULL)
 		vfs_watcher_free(wt);
@@ -2055,18 +2117,6 @@ static int cmd_fsck(cli *c, const cli_args *a)
 /* ---- The command table and help -------------------------------------------
  */
 
-struct cli_cmd {
-	const char *name;
-	const char *shortopts; /* option letters accepted */
-	const char *longopt;   /* one long option, or NULL */
-	char longletter;       /* the letter it sets */
-	int min_args, max_args;
-	bool needs_vfs; /* false: runs without mounting anything */
-	int (*run)(cli *c, const cli_args *a);
-	const char *synopsis;
-	const char *help;
-};
-
 static int cmd_help(cli *c, const cli_args *a);
 
 static const cli_cmd cli_cmds[] = {
@@ -2183,11 +2233,16 @@ static const cli_cmd cli_cmds[] = {
          "are printed.\n"
          "\n"
          "Memory and SQLite stores report the changes made through this\n"
-         "namespace; a disk store also reports changes made by other host\n"
-         "processes (through inotify). A memory store is private to one\n"
-         "process, so watch it in a chain: vfs -m /=memory watch / \\; ...\n"
-         "does not work (the chain waits for watch); watch a disk or\n"
-         "sqlite store shared with other processes instead.\n"
+         "process's namespace; a disk store also reports changes made by\n"
+         "other host processes (through inotify, once the disk store has\n"
+         "it). In a chain, the commands after watch run once the watch is\n"
+         "in place, and the events of each are printed after its output;\n"
+         "then watch goes on until interrupted. If one of them fails, the\n"
+         "rest of the chain is skipped and watch, when interrupted, exits\n"
+         "with its status. This is how a memory store is watched:\n"
+         "  vfs -m /=memory mkdir /w \\; watch -r /w \\; mkdir /w/a \\; \\\n"
+         "      mv /w/a /w/b\n"
+         "prints \"CREATE /w/a\" and \"MOVED /w/a -> /w/b\", then waits.\n"
          "\n"
          "  -r      watch every directory below PATH too, including ones\n"
          "          created later.\n"
@@ -2262,6 +2317,8 @@ static const char cli_help_text[] =
         "at the first that fails. This is how a memory store is used for\n"
         "more than one command:\n"
         "  vfs -m /=memory import ./fixture /t \\; ls -l /t \\; export /t out\n"
+        "watch runs the commands after it with its watch in place (see\n"
+        "vfs watch --help).\n"
         "\n"
         "Paths: absolute or relative, both start at the namespace root.\n"
         "Host paths (HOSTDIR) are ordinary paths of this process.\n"
@@ -2545,10 +2602,15 @@ int main(int argc, char **argv)
 		vfs_umask(c.v, mask);
 	}
 
-	for (int k = 0; k < nchain && status == CLI_EXIT_OK; k++) {
-		c.cmd = chain[k].cmd->name;
+	/* watch runs the commands after it itself (c.next moves on). */
+	c.chain = chain;
+	c.nchain = nchain;
+	while (c.next < nchain && status == CLI_EXIT_OK) {
+		const cli_args *k = &chain[c.next++];
+
+		c.cmd = k->cmd->name;
 		c.failed = false;
-		status = chain[k].cmd->run(&c, &chain[k]);
+		status = k->cmd->run(&c, k);
 	}
 	if (status != CLI_EXIT_PIPE) {
 		rc = out_flush();

@@ -518,6 +518,60 @@ expect "watch of a missing path" 1 "" "vfs: watch /nope: No such file or directo
 vrun put /f ';' watch -r /f
 expect "watch -r of a file" 1 "" "vfs: watch /f: Not a directory"
 
+# In a chain, the commands after watch run with the watch in place: the
+# same events on every store.
+newstore
+printf 'data\n' | "$VFS" -m /="$S" mkdir -p /w ';' watch -r /w ';' mkdir /w/x ';' \
+	put /w/x/f ';' mv /w/x/f /w/x/g ';' ln -s g /w/x/s ';' rm -r /w/x \
+	>"$T/watch" 2>"$T/watch.err" &
+WATCH_PID=$!
+sleep 1
+stop_watch
+check "watch -r with a chain: exit 0 on SIGTERM" [ "$WRC" = 0 ]
+OUT=$(cat "$T/watch")
+ERR=$(cat "$T/watch.err")
+RC=$WRC
+expect "watch -r: one line per event, MOVED FROM -> TO" 0 "CREATE /w/x
+CREATE /w/x/f
+MODIFY /w/x/f
+CLOSE_WRITE /w/x/f
+MOVED /w/x/f -> /w/x/g
+CREATE /w/x/s
+DELETE /w/x/g
+DELETE /w/x/s
+DELETE /w/x" ""
+
+newstore
+"$VFS" -m /="$S" mkdir -p /w/d ';' watch --json /w ';' mkdir /w/a ';' mv /w/a /w/b ';' \
+	mv /w/b /outside ';' rm -r /w/d ';' ls /w >"$T/watch" 2>"$T/watch.err" &
+WATCH_PID=$!
+sleep 1
+stop_watch
+OUT=$(cat "$T/watch")
+ERR=$(cat "$T/watch.err")
+RC=$WRC
+expect "watch --json: one object per line, command output between" 0 \
+	'{"event":"CREATE","path":"/w/a","dir":true}
+{"event":"MOVED","from":"/w/a","to":"/w/b","dir":true}
+{"event":"MOVED_FROM","path":"/w/b","dir":true}
+{"event":"DELETE","path":"/w/d","dir":true}' ""
+
+newstore
+"$VFS" -m /="$S" mkdir -p /w ';' watch /w ';' mkdir /w/a ';' cat /nope ';' mkdir /w/never \
+	>"$T/watch" 2>"$T/watch.err" &
+WATCH_PID=$!
+sleep 1
+stop_watch
+OUT=$(cat "$T/watch")
+ERR=$(cat "$T/watch.err")
+RC=$WRC
+expect "watch: a failing command ends the chain, not the watch; its status is kept" 1 \
+	"CREATE /w/a" "vfs: cat /nope: No such file or directory"
+
+newstore
+run -m /="$S" mkdir -p /w/sub ';' watch /w/sub ';' rm -r /w/sub
+expect "watch ends by itself when its path is deleted" 0 "DELETE_SELF /w/sub"
+
 # Changes made by another process reach the watcher of a disk store
 # (the store's inotify bridge). Memory and SQLite stores report the
 # changes made through their own namespace only, which a watching vfs
