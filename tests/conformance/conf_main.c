@@ -313,9 +313,11 @@ char *conf_ls(vfs *v, const char *path)
 		memcpy(p, names[i], l);
 		p[l] = '\n';
 		p += l + 1;
-		free(names[i]);
 	}
 	*p = '\0';
+	for (size_t i = 0; i < n; i++) {
+		free(names[i]);
+	}
 	free(names);
 	return out;
 }

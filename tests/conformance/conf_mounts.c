@@ -462,12 +462,13 @@ static void test_mounts_memory_inode_limit(void **state)
 static void test_mounts_memory_byte_limit(void **state)
 {
 	vfs *v = conf_vfs(state);
-	unsigned char *chunk = malloc(65536), buf[16];
+	unsigned char *chunk, buf[16];
 	vfs_statvfs sf;
 	vfs_attr a;
 	int fd;
 
 	CONF_ONLY("memory");
+	chunk = malloc(65536);
 	assert_non_null(chunk);
 	for (int i = 0; i < 65536; i++) {
 		chunk[i] = (unsigned char)(i * 31 + 7);
