@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -608,24 +609,88 @@ static void fusefs_release(fuse_req_t req, fuse_ino_t ino,
 
 /* ---- Directories -------------------------------------------------------- */
 
+/*
+ * An open directory. The kernel keeps a directory position in a signed
+ * loff_t and refuses to lseek (seekdir) to a negative one, and 32-bit
+ * callers cannot hold more than 31 bits; the core's cookies are opaque
+ * 64-bit values with no such promise. So the kernel is given small
+ * offsets instead: FUSE offset k (k >= 1) means "after the entry whose
+ * core cookie is cookies[k - 1]", and 0 means the start. Re-reading a
+ * stretch already seen reuses its offsets, so the table grows only with
+ * entries this descriptor has met (8 bytes each).
+ */
+#define FUSEFS_DIR_OFFSETS_MAX ((size_t)1 << 24)
+
+typedef struct fusefs_dir {
+	int fd;               /* the vfs descriptor */
+	pthread_mutex_t lock; /* serialises readdir on this descriptor */
+	uint64_t *cookies;    /* protected by lock */
+	size_t n, cap;        /* protected by lock */
+} fusefs_dir;
+
+static fusefs_dir *fusefs_dir_of(struct fuse_file_info *fi)
+{
+	return (fusefs_dir *)(uintptr_t)fi->fh;
+}
+
+static void fusefs_dir_free(fusefs *fs, fusefs_dir *d)
+{
+	pthread_mutex_destroy(&d->lock);
+	free(d->cookies);
+	free(d);
+}
+
 static void fusefs_opendir(fuse_req_t req, fuse_ino_t ino,
                            struct fuse_file_info *fi)
 {
 	fusefs *fs = fusefs_of(req);
+	fusefs_dir *d;
 	fusefs_cred c;
 	int fd;
 
+	d = calloc(1, sizeof *d);
+	if (d == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	fusefs_cred_get(req, &c, false);
 	fd = vfs_node_open(fs->v, &c.cred, fusefs_node(fs, ino),
 	                   O_RDONLY | O_DIRECTORY);
 	fusefs_cred_put(&c);
 	if (fd < 0) {
+		free(d);
 		fuse_reply_err(req, -fd);
 		return;
 	}
-	fi->fh = (uint64_t)fd;
-	if (fuse_reply_open(req, fi) != 0)
+	d->fd = fd;
+	pthread_mutex_init(&d->lock, NULL);
+	fi->fh = (uint64_t)(uintptr_t)d;
+	if (fuse_reply_open(req, fi) != 0) {
 		vfs_close(fs->v, fd);
+		fusefs_dir_free(fs, d);
+	}
+}
+
+/* The FUSE offset for the entry with core cookie `cookie` that follows
+ * FUSE offset `cur`, or 0 if the table is full. Caller holds d->lock. */
+static uint64_t fusefs_dir_offset(fusefs_dir *d, uint64_t cur, uint64_t cookie)
+{
+	if (cur < d->n && d->cookies[cur] == cookie)
+		return cur + 1;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		uint64_t *grown;
+
+		if (cap > FUSEFS_DIR_OFFSETS_MAX)
+			return 0;
+		grown = realloc(d->cookies, cap * sizeof *grown);
+		if (grown == NULL)
+			return 0;
+		d->cookies = grown;
+		d->cap = cap;
+	}
+	d->cookies[d->n++] = cookie;
+	return d->n;
 }
 
 static bool fusefs_is_dot(const vfs_dirent *d)
@@ -635,25 +700,22 @@ static bool fusefs_is_dot(const vfs_dirent *d)
 }
 
 /*
- * readdir and readdirplus. The kernel passes the cookie (d_off) of the
- * last entry it kept, so each call seeks there first: an entry that did
- * not fit the buffer last time is read again. For readdirplus every entry
- * but "." and ".." is looked up and carries one node reference to the
- * kernel; the kernel takes no reference for "." and "..", so those go out
- * with nodeid 0 (attributes only for d_ino and d_type).
- *
- * Offsets are the core's opaque 64-bit cookies; the kernel stores them in
- * a signed loff_t, so a cookie with the top bit set arrives as a negative
- * off_t and is passed back unchanged, never refused.
+ * readdir and readdirplus. The kernel passes the offset of the last entry
+ * it kept, so each call seeks there first: an entry that did not fit the
+ * buffer last time is read again. For readdirplus every entry but "." and
+ * ".." is looked up and carries one node reference to the kernel; the
+ * kernel takes no reference for "." and "..", so those go out with nodeid
+ * 0 (attributes only for d_ino and d_type).
  */
 static void fusefs_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
                                   off_t off, struct fuse_file_info *fi,
                                   bool plus)
 {
 	fusefs *fs = fusefs_of(req);
-	int fd = (int)fi->fh;
+	fusefs_dir *dir = fusefs_dir_of(fi);
 	fuse_ino_t *given = NULL;
 	size_t ngiven = 0, pos = 0;
+	uint64_t cur;
 	fusefs_cred c;
 	char *buf = NULL;
 	int rc;
@@ -664,66 +726,74 @@ static void fusefs_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size,
 	if (plus) /* every direntplus record is larger than 128 bytes */
 		given = malloc((size / 128 + 1) * sizeof *given);
 	if (buf == NULL || (plus && given == NULL)) {
-		rc = -ENOMEM;
-		goto out;
+		free(buf);
+		free(given);
+		fuse_reply_err(req, ENOMEM);
+		return;
 	}
-	rc = vfs_dir_seek(fs->v, fd, (uint64_t)(int64_t)off);
-	if (rc < 0)
-		goto out;
 	if (plus)
 		fusefs_cred_get(req, &c, false);
+	pthread_mutex_lock(&dir->lock);
+	if (off < 0 || (uint64_t)off > dir->n) {
+		rc = -EINVAL; /* never an offset we gave out */
+		goto out;
+	}
+	cur = (uint64_t)off;
+	rc = vfs_dir_seek(fs->v, dir->fd, cur == 0 ? 0 : dir->cookies[cur - 1]);
+	if (rc < 0)
+		goto out;
 	for (;;) {
+		struct fuse_entry_param e;
+		vfs_node *n = NULL;
+		vfs_attr a;
 		vfs_dirent d;
+		uint64_t next;
 		size_t need;
 
-		rc = vfs_readdir(fs->v, fd, &d);
+		rc = vfs_readdir(fs->v, dir->fd, &d);
 		if (rc <= 0)
 			break;
-		if (!plus) {
-			struct stat st;
-
-			memset(&st, 0, sizeof st);
-			st.st_ino = (ino_t)d.ino;
-			st.st_mode = (mode_t)d.type;
-			need = fuse_add_direntry(req, buf + pos, size - pos,
-			                         d.name, &st, (off_t)d.off);
-			if (need > size - pos)
-				break;
-			pos += need;
-		} else {
-			struct fuse_entry_param e;
-			vfs_node *n = NULL;
-			vfs_attr a;
-
+		if (plus)
 			need = fuse_add_direntry_plus(req, NULL, 0, d.name,
 			                              NULL, 0);
-			if (need > size - pos)
-				break;
-			if (!fusefs_is_dot(&d) &&
-			    vfs_node_lookup(fs->v, &c.cred,
-			                    fusefs_node(fs, ino), d.name, &n,
-			                    &a) == 0) {
-				fusefs_entry_fill(fs, &e, n, &a);
-				given[ngiven++] = e.ino;
-			} else {
-				/* "." and "..", or a name removed since it
-				 * was listed: no node, just the dirent. */
-				memset(&e, 0, sizeof e);
-				e.attr.st_ino = (ino_t)d.ino;
-				e.attr.st_mode = (mode_t)d.type;
-			}
-			fuse_add_direntry_plus(req, buf + pos, size - pos,
-			                       d.name, &e, (off_t)d.off);
-			pos += need;
+		else
+			need = fuse_add_direntry(req, NULL, 0, d.name, NULL, 0);
+		if (need > size - pos)
+			break;
+		next = fusefs_dir_offset(dir, cur, d.off);
+		if (next == 0) {
+			rc = -EOVERFLOW;
+			break;
 		}
+		cur = next;
+		memset(&e, 0, sizeof e);
+		if (plus && !fusefs_is_dot(&d) &&
+		    vfs_node_lookup(fs->v, &c.cred, fusefs_node(fs, ino),
+		                    d.name, &n, &a) == 0) {
+			fusefs_entry_fill(fs, &e, n, &a);
+			given[ngiven++] = e.ino;
+		} else {
+			/* readdir; or "." and "..", or a name removed since
+			 * it was listed: no node, just d_ino and d_type. */
+			e.attr.st_ino = (ino_t)d.ino;
+			e.attr.st_mode = (mode_t)d.type;
+		}
+		if (plus)
+			fuse_add_direntry_plus(req, buf + pos, size - pos,
+			                       d.name, &e, (off_t)cur);
+		else
+			fuse_add_direntry(req, buf + pos, size - pos, d.name,
+			                  &e.attr, (off_t)cur);
+		pos += need;
 	}
-	if (plus)
-		fusefs_cred_put(&c);
 	/* An error after some entries: return those; the next call resumes
 	 * after them and meets the error again. */
 	if (rc < 0 && pos > 0)
 		rc = 0;
 out:
+	pthread_mutex_unlock(&dir->lock);
+	if (plus)
+		fusefs_cred_put(&c);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 	} else if (fuse_reply_buf(req, buf, pos) != 0) {
@@ -749,13 +819,22 @@ static void fusefs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void fusefs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
                             struct fuse_file_info *fi)
 {
-	fusefs_fsync(req, ino, datasync, fi);
+	fusefs *fs = fusefs_of(req);
+	fusefs_dir *d = fusefs_dir_of(fi);
+
+	fuse_reply_err(req, -(datasync ? vfs_fdatasync(fs->v, d->fd)
+	                               : vfs_fsync(fs->v, d->fd)));
 }
 
 static void fusefs_releasedir(fuse_req_t req, fuse_ino_t ino,
                               struct fuse_file_info *fi)
 {
-	fusefs_release(req, ino, fi);
+	fusefs *fs = fusefs_of(req);
+	fusefs_dir *d = fusefs_dir_of(fi);
+	int rc = vfs_close(fs->v, d->fd);
+
+	fusefs_dir_free(fs, d);
+	fuse_reply_err(req, -rc);
 }
 
 /* ---- The rest ----------------------------------------------------------- */
