@@ -1391,6 +1391,21 @@ static int diskfs_statfs(void *store, vfs_statvfs *out)
 	return 0;
 }
 
+/* For the core's inotify bridge: a descriptor of the node's inode, which
+ * inotify then watches without following any symlink. */
+static int diskfs_host_fd(void *store, uint64_t id)
+{
+	diskfs_node *n;
+	int fd, rc = diskfs_get(store, id, &n);
+
+	if (rc < 0)
+		return rc;
+	if (n->barrier)
+		return -EXDEV; /* stands for a host mount point not crossed */
+	fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 static const vfs_backend_ops diskfs_ops = {
         .version = VFS_BACKEND_VERSION,
         .size = sizeof(vfs_backend_ops),
@@ -1414,6 +1429,7 @@ static const vfs_backend_ops diskfs_ops = {
         .write = diskfs_write,
         .fsync = diskfs_fsync,
         .statfs = diskfs_statfs,
+        .host_fd = diskfs_host_fd,
 };
 
 /* ---- 5. The SPEC constructor ------------------------------------------ */

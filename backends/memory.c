@@ -40,6 +40,8 @@
  *
  * Every mutation checks its limits and allocates everything it needs
  * before it changes anything, so a failed call leaves the store as it was.
+ * The one partial success is the one Linux has: a write that crosses the
+ * file size limit writes the bytes below it and returns that count.
  *
  * Locking: one mutex per store guards all of its state. readdir() drops it
  * while calling the fill callback and finds its place again by sequence
@@ -1392,11 +1394,14 @@ static int64_t memfs_write(void *store, uint64_t id, void *fh, const void *buf,
 		rc = 0;
 		goto out;
 	}
-	if (size > (uint64_t)st->max_file_size ||
-	    pos > st->max_file_size - (int64_t)size) {
+	/* As Linux at s_maxbytes: a write that starts below the size limit
+	 * and crosses it writes what fits; one that starts at it fails. */
+	if (pos >= st->max_file_size) {
 		rc = -EFBIG;
 		goto out;
 	}
+	if (size > (uint64_t)(st->max_file_size - pos))
+		size = (size_t)(st->max_file_size - pos);
 
 	/* Count the holes to fill and check the byte limit first. */
 	first = (uint64_t)pos >> MEMFS_PAGE_SHIFT;

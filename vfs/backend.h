@@ -189,6 +189,13 @@ typedef struct vfs_backend_ops {
 	int (*create)(void *store, uint64_t dir, const char *name,
 	              const vfs_newnode *nn, int flags, uint64_t *out,
 	              vfs_attr *attr, void **fh);
+
+	/** Optional, for stores backed by a host directory. A new O_PATH
+	 *  descriptor of the node's host inode (the caller closes it). When
+	 *  a store has it, change events for its tree come from inotify on
+	 *  the host, which also sees changes made by other processes, and
+	 *  the core reports none of its own. */
+	int (*host_fd)(void *store, uint64_t node);
 } vfs_backend_ops;
 
 /**

@@ -46,6 +46,8 @@ struct vfs_mount {
 	struct vfs_mtree *mt;
 	vfs_node *root;    /* one reference held by the mount */
 	atomic_long nopen; /* open handles */
+	bool host_events;  /* events come from inotify (store has host_fd) */
+	atomic_long watch_refs; /* node references held by inotify watches */
 };
 
 struct vfs_node {
@@ -119,6 +121,7 @@ struct vfs {
 	struct vfs_watcher *watchers; /* protected by wlock */
 	atomic_int nwatchers;         /* watchers alive: the fast check */
 	atomic_uint cookie;           /* last rename cookie */
+	struct vfs_inotify *inotify;  /* created on first use; wlock */
 };
 
 /* ---- node.c ------------------------------------------------------------ */

@@ -278,6 +278,7 @@ VFS_EXTERN int vfs_mount_add(vfs *v, const char *path, vfs_store *store,
 		goto out;
 	m->v = v;
 	m->store = store;
+	m->host_events = store->ops.host_fd != NULL;
 	m->flags = flags | store->mount_flags;
 	m->mt = mt;
 	rc = store->ops.root(store->state, &id, &attr);
@@ -354,7 +355,9 @@ VFS_EXTERN int vfs_mount_remove(vfs *v, const char *path)
 	}
 	/* Busy: a mount below, or any reference beyond the mount's own
 	 * (open handles and frontends hold node references). */
-	if (m->mt->active > 1 || vfs__node_count_mount(v, m) > 1) {
+	if (m->mt->active > 1 ||
+	    vfs__node_count_mount(v, m) >
+	            1 + (uint64_t)atomic_load(&m->watch_refs)) {
 		rc = -EBUSY;
 		goto out;
 	}
@@ -374,13 +377,14 @@ out:
 void vfs__mount_destroy_all(vfs *v);
 void vfs__mount_destroy_all(vfs *v)
 {
-	vfs__node_drop_all(v, NULL);
-	for (uint32_t i = 0; i < v->nmounts_alloc; i++) {
-		if (v->mounts[i] != NULL) {
+	/* Watches first: they hold node references. */
+	for (uint32_t i = 0; i < v->nmounts_alloc; i++)
+		if (v->mounts[i] != NULL)
 			vfs__watch_unmount(v, v->mounts[i]);
+	vfs__node_drop_all(v, NULL);
+	for (uint32_t i = 0; i < v->nmounts_alloc; i++)
+		if (v->mounts[i] != NULL)
 			mount_destroy(v, v->mounts[i]);
-		}
-	}
 	free(v->mounts);
 	v->mounts = NULL;
 	vfs__mt_free(v->mroot);

@@ -92,9 +92,11 @@ VFS_EXTERN void vfs_free(vfs *v)
 {
 	if (v == NULL)
 		return;
+	vfs__inotify_stop(v); /* its thread takes mlock */
 	pthread_rwlock_wrlock(&v->mlock);
 	vfs__handles_close_all(v);
 	vfs__mount_destroy_all(v);
+	vfs__inotify_free(v);
 	free(v->ntab);
 	pthread_rwlock_unlock(&v->mlock);
 	pthread_rwlock_destroy(&v->mlock);

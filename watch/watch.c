@@ -46,6 +46,7 @@ struct wrec {
 struct wentry {
 	uint64_t id; /* VFS__NOID: empty slot */
 	char *rel;   /* path below the watch, "" for its root */
+	bool hw;     /* has an inotify watch (host-backed stores) */
 };
 
 struct watch {
@@ -56,6 +57,7 @@ struct watch {
 	struct vfs_mount *mnt;
 	uint64_t id;
 	bool isdir;
+	bool hw;            /* the node has an inotify watch (not via map) */
 	struct wentry *map; /* recursive watches: directories below */
 	size_t map_size, map_count;
 };
@@ -216,9 +218,10 @@ static int map_add(struct vfs_watcher *w, struct watch *wt, uint64_t id,
 		;
 	wt->map[i].id = id;
 	wt->map[i].rel = copy;
+	wt->map[i].hw = false;
 	wt->map_count++;
 	w->nentries++;
-	return 0;
+	return 1;
 }
 
 /* Remove one entry, re-placing the ones after it in its probe run. */
@@ -226,6 +229,8 @@ static void map_del_at(struct vfs_watcher *w, struct watch *wt, size_t i)
 {
 	size_t mask = wt->map_size - 1;
 
+	if (wt->map[i].hw)
+		vfs__inotify_unwatch(w->v, wt->mnt, wt->map[i].id);
 	free(wt->map[i].rel);
 	wt->map[i].id = VFS__NOID;
 	wt->map_count--;
@@ -351,6 +356,9 @@ static int scan_fill(void *ctx, const char *name, size_t namelen, uint64_t ino,
 	return 0;
 }
 
+static int map_enter(struct vfs_watcher *w, struct watch *wt, uint64_t dir,
+                     const char *name, const char *rel, bool synth);
+
 /* Map every directory below dir (at rel) and, with synth, report each
  * entry found as created. Bounded by the path length. */
 static int map_scan(struct vfs_watcher *w, struct watch *wt, uint64_t dir,
@@ -365,8 +373,6 @@ static int map_scan(struct vfs_watcher *w, struct watch *wt, uint64_t dir,
 	rc = s->ops.readdir(s->state, dir, 0, scan_fill, &l);
 	for (size_t i = 0; i < l.n; i++) {
 		char *child = rel_join(rel, l.names[i]);
-		uint64_t id;
-		vfs_attr a;
 
 		if (child == NULL) {
 			rc = -ENOMEM;
@@ -378,15 +384,8 @@ static int map_scan(struct vfs_watcher *w, struct watch *wt, uint64_t dir,
 			                   (l.types[i] == S_IFDIR ? VFS_EV_ISDIR
 			                                          : 0),
 			           0, child);
-		if (l.types[i] == S_IFDIR &&
-		    s->ops.lookup(s->state, dir, l.names[i], &id, &a) == 0) {
-			if (S_ISDIR(a.mode) && rc == 0) {
-				rc = map_add(w, wt, id, child);
-				if (rc == 0)
-					rc = map_scan(w, wt, id, child, synth);
-			}
-			s->ops.forget(s->state, id, 1);
-		}
+		if (l.types[i] == S_IFDIR && rc == 0)
+			rc = map_enter(w, wt, dir, l.names[i], child, synth);
 		free(child);
 	}
 	for (size_t i = 0; i < l.n; i++)
@@ -396,11 +395,68 @@ static int map_scan(struct vfs_watcher *w, struct watch *wt, uint64_t dir,
 	return rc;
 }
 
-static void watch_free(struct watch *wt)
+/* Give an entry of a host-backed store its inotify watch. */
+static int map_host_watch(struct vfs_watcher *w, struct watch *wt, uint64_t id,
+                          uint64_t lookups)
 {
-	for (size_t i = 0; i < wt->map_size; i++)
-		if (wt->map[i].id != VFS__NOID)
-			free(wt->map[i].rel);
+	struct wentry *e = map_find(wt, id);
+	vfs_node *n;
+	int rc;
+
+	/* The node takes over the store lookup the caller made. */
+	rc = vfs__node_get(w->v, wt->mnt, id, S_IFDIR, NULL, &n);
+	if (rc < 0)
+		return rc;
+	(void)lookups;
+	rc = e->hw ? 0 : vfs__inotify_watch(w->v, n);
+	if (rc == 0)
+		e->hw = true;
+	vfs__node_put(w->v, n);
+	return rc;
+}
+
+/* Enter directory name (in dir) into wt's map at rel, then scan it. */
+static int map_enter(struct vfs_watcher *w, struct watch *wt, uint64_t dir,
+                     const char *name, const char *rel, bool synth)
+{
+	vfs_store *s = wt->mnt->store;
+	uint64_t id;
+	vfs_attr a;
+	int rc = s->ops.lookup(s->state, dir, name, &id, &a);
+
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc; /* gone again meanwhile */
+	if (!S_ISDIR(a.mode)) {
+		s->ops.forget(s->state, id, 1);
+		return 0;
+	}
+	rc = map_add(w, wt, id, rel);
+	if (rc >= 0 && wt->mnt->host_events) {
+		/* The inotify watch now holds the node. */
+		rc = map_host_watch(w, wt, id, 1);
+		if (rc >= 0)
+			rc = map_scan(w, wt, id, rel, synth);
+		return rc;
+	}
+	/* Keep the lookup while scanning: a store may drop an unreferenced
+	 * node. */
+	if (rc >= 0)
+		rc = map_scan(w, wt, id, rel, synth);
+	s->ops.forget(s->state, id, 1);
+	return rc;
+}
+
+static void watch_free(struct vfs_watcher *w, struct watch *wt)
+{
+	for (size_t i = 0; i < wt->map_size; i++) {
+		if (wt->map[i].id == VFS__NOID)
+			continue;
+		if (wt->map[i].hw)
+			vfs__inotify_unwatch(w->v, wt->mnt, wt->map[i].id);
+		free(wt->map[i].rel);
+	}
+	if (wt->hw)
+		vfs__inotify_unwatch(w->v, wt->mnt, wt->id);
 	free(wt->map);
 	free(wt);
 }
@@ -415,7 +471,7 @@ static void watch_drop(struct vfs_watcher *w, struct watch *wt)
 	*pp = wt->next;
 	w->nentries -= 1 + (uint32_t)wt->map_count;
 	queue_push(w, wt->wd, VFS_EV_IGNORED, 0, NULL);
-	watch_free(wt);
+	watch_free(w, wt);
 }
 
 /* ---- delivery ---------------------------------------------------------- */
@@ -461,8 +517,12 @@ static void deliver(struct vfs_watcher *w, const struct vfs_ev *e)
 		if (name != NULL)
 			queue_push(w, wt->wd, e->mask, e->cookie, name);
 		free(alloc);
+		/* Self events; from inotify they come on the node's own
+		 * watch, apart from the directory's record. */
 		if (e->node != VFS__NOID && wt->id == e->node &&
-		    (kind & SELF_EVENTS) && (name == NULL || e->dir == e->node))
+		    (kind & SELF_EVENTS) &&
+		    (name == NULL || e->dir == e->node) &&
+		    (e->dir == VFS__NOID || !e->mnt->host_events))
 			queue_push(w, wt->wd, e->mask, e->cookie, NULL);
 	}
 }
@@ -486,17 +546,22 @@ static void track(struct vfs_watcher *w, const struct vfs_ev *e)
 		rel = rel_join(d->rel, e->name);
 		if (rel == NULL)
 			continue;
-		if (kind == VFS_EV_CREATE && e->node != VFS__NOID) {
-			if (map_add(w, wt, e->node, rel) == 0)
-				map_scan(w, wt, e->node, rel, true);
+		if (kind == VFS_EV_CREATE) {
+			map_enter(w, wt, e->dir, e->name, rel, true);
 		} else if (kind == VFS_EV_DELETE) {
 			map_prune(w, wt, rel);
+		} else if (wt->mnt->host_events) {
+			/* inotify reports the two halves of a move apart. */
+			if (kind == VFS_EV_MOVED_FROM)
+				map_prune(w, wt, rel);
+			else if (kind == VFS_EV_MOVED_TO)
+				map_enter(w, wt, e->dir, e->name, rel, false);
 		}
 		free(rel);
 	}
 }
 
-void vfs__watch_emit(vfs *v, const struct vfs_ev *e)
+void vfs__watch_deliver(vfs *v, const struct vfs_ev *e)
 {
 	if (!vfs__watching(v) || e->mnt == NULL)
 		return;
@@ -510,7 +575,45 @@ void vfs__watch_emit(vfs *v, const struct vfs_ev *e)
 	pthread_mutex_unlock(&v->wlock);
 }
 
+void vfs__watch_emit(vfs *v, const struct vfs_ev *e)
+{
+	if (!vfs__watching(v) || e->mnt == NULL)
+		return;
+	/* Host-backed stores report through inotify instead. */
+	if (e->mnt->host_events)
+		vfs__inotify_sync(v);
+	else
+		vfs__watch_deliver(v, e);
+}
+
+void vfs__watch_overflow(vfs *v)
+{
+	if (!vfs__watching(v))
+		return;
+	pthread_mutex_lock(&v->wlock);
+	for (struct vfs_watcher *w = v->watchers; w != NULL; w = w->next) {
+		pthread_mutex_lock(&w->lock);
+		if (!w->overflowed) {
+			w->overflowed = true;
+			queue_push(w, -1, VFS_EV_OVERFLOW, 0, NULL);
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+	pthread_mutex_unlock(&v->wlock);
+}
+
 void vfs__watch_gone(vfs *v, struct vfs_mount *mnt, uint64_t node, bool isdir)
+{
+	(void)isdir;
+	if (!vfs__watching(v) || mnt == NULL)
+		return;
+	if (mnt->host_events)
+		vfs__inotify_sync(v);
+	else
+		vfs__watch_deliver_gone(v, mnt, node);
+}
+
+void vfs__watch_deliver_gone(vfs *v, struct vfs_mount *mnt, uint64_t node)
 {
 	struct vfs_ev e = {.mnt = mnt,
 	                   .dir = VFS__NOID,
@@ -519,7 +622,6 @@ void vfs__watch_gone(vfs *v, struct vfs_mount *mnt, uint64_t node, bool isdir)
 
 	if (!vfs__watching(v))
 		return;
-	(void)isdir;
 	pthread_mutex_lock(&v->wlock);
 	for (struct vfs_watcher *w = v->watchers; w != NULL; w = w->next) {
 		struct watch *wt, *next;
@@ -547,6 +649,10 @@ void vfs__watch_rename(vfs *v, struct vfs_mount *mnt, uint64_t olddir,
 
 	if (!vfs__watching(v))
 		return;
+	if (mnt->host_events) {
+		vfs__inotify_sync(v);
+		return;
+	}
 	cookie = atomic_fetch_add(&v->cookie, 1) + 1;
 	if (cookie == 0)
 		cookie = atomic_fetch_add(&v->cookie, 1) + 1;
@@ -592,9 +698,9 @@ void vfs__watch_rename(vfs *v, struct vfs_mount *mnt, uint64_t olddir,
 					map_move(wt, orel, nrel);
 				else if (orel != NULL)
 					map_prune(w, wt, orel);
-				else if (nrel != NULL &&
-				         map_add(w, wt, node, nrel) == 0)
-					map_scan(w, wt, node, nrel, false);
+				else if (nrel != NULL)
+					map_enter(w, wt, newdir, newname, nrel,
+					          false);
 				free(orel);
 				free(nrel);
 			}
@@ -679,6 +785,7 @@ VFS_EXTERN void vfs_watcher_free(vfs_watcher *w)
 	if (w == NULL)
 		return;
 	v = w->v;
+	pthread_rwlock_rdlock(&v->mlock);
 	pthread_mutex_lock(&v->wlock);
 	for (struct vfs_watcher **pp = &v->watchers; *pp != NULL;
 	     pp = &(*pp)->next) {
@@ -688,13 +795,14 @@ VFS_EXTERN void vfs_watcher_free(vfs_watcher *w)
 		}
 	}
 	atomic_fetch_sub(&v->nwatchers, 1);
-	pthread_mutex_unlock(&v->wlock);
 	while (w->watches != NULL) {
 		struct watch *wt = w->watches;
 
 		w->watches = wt->next;
-		watch_free(wt);
+		watch_free(w, wt);
 	}
+	pthread_mutex_unlock(&v->wlock);
+	pthread_rwlock_unlock(&v->mlock);
 	while (w->head != NULL) {
 		struct wrec *r = w->head;
 
@@ -710,6 +818,30 @@ VFS_EXTERN void vfs_watcher_free(vfs_watcher *w)
 VFS_EXTERN int vfs_watcher_fd(vfs_watcher *w)
 {
 	return w != NULL ? w->efd : -EINVAL;
+}
+
+/* Register the watched node itself: its map entry for a recursive watch,
+ * its inotify watch on a host-backed store. */
+static int watch_root(struct vfs_watcher *w, struct watch *wt, vfs_node *n)
+{
+	int rc;
+
+	if (wt->flags & VFS_WATCH_RECURSIVE) {
+		rc = map_add(w, wt, n->id, "");
+		if (rc > 0 && wt->mnt->host_events) {
+			rc = vfs__inotify_watch(w->v, n);
+			if (rc == 0)
+				map_find(wt, n->id)->hw = true;
+		}
+		return rc < 0 ? rc : map_scan(w, wt, n->id, "", false);
+	}
+	if (wt->mnt->host_events && !wt->hw) {
+		rc = vfs__inotify_watch(w->v, n);
+		if (rc < 0)
+			return rc;
+		wt->hw = true;
+	}
+	return 0;
 }
 
 VFS_EXTERN int vfs_watch_add(vfs_watcher *w, const char *path, uint32_t mask,
@@ -746,11 +878,9 @@ VFS_EXTERN int vfs_watch_add(vfs_watcher *w, const char *path, uint32_t mask,
 		/* Same node: a new mask and flags for the same watch. */
 		wt->mask = mask;
 		if ((flags & VFS_WATCH_RECURSIVE) &&
-		    !(wt->flags & VFS_WATCH_RECURSIVE)) {
+		    !(wt->flags & VFS_WATCH_RECURSIVE) && n->mnt != NULL) {
 			wt->flags = flags;
-			rc = map_add(w, wt, n->id, "");
-			if (rc == 0)
-				rc = map_scan(w, wt, n->id, "", false);
+			rc = watch_root(w, wt, n);
 		}
 		rc = rc < 0 ? rc : wt->wd;
 	} else if (w->nentries >= w->max_watches) {
@@ -765,15 +895,10 @@ VFS_EXTERN int vfs_watch_add(vfs_watcher *w, const char *path, uint32_t mask,
 		wt->id = n->mnt != NULL ? n->id : VFS__NOID;
 		wt->isdir = S_ISDIR(n->type);
 		w->nentries++;
-		rc = 0;
-		if ((flags & VFS_WATCH_RECURSIVE) && n->mnt != NULL) {
-			rc = map_add(w, wt, n->id, "");
-			if (rc == 0)
-				rc = map_scan(w, wt, n->id, "", false);
-		}
+		rc = n->mnt != NULL ? watch_root(w, wt, n) : 0;
 		if (rc < 0) {
 			w->nentries -= 1 + (uint32_t)wt->map_count;
-			watch_free(wt);
+			watch_free(w, wt);
 		} else {
 			wt->next = w->watches;
 			w->watches = wt;
@@ -796,6 +921,8 @@ VFS_EXTERN int vfs_watch_remove(vfs_watcher *w, int wd)
 
 	if (w == NULL)
 		return -EINVAL;
+	pthread_rwlock_rdlock(&w->v->mlock);
+	pthread_mutex_lock(&w->v->wlock);
 	pthread_mutex_lock(&w->lock);
 	for (wt = w->watches; wt != NULL; wt = wt->next) {
 		if (wt->wd == wd) {
@@ -805,6 +932,8 @@ VFS_EXTERN int vfs_watch_remove(vfs_watcher *w, int wd)
 		}
 	}
 	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->v->wlock);
+	pthread_rwlock_unlock(&w->v->mlock);
 	return rc;
 }
 

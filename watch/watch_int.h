@@ -41,4 +41,21 @@ void vfs__watch_gone(vfs *v, struct vfs_mount *mnt, uint64_t node, bool isdir);
 /* A mount is going away: IGNORED for every watch in it. */
 void vfs__watch_unmount(vfs *v, struct vfs_mount *mnt);
 
+/* Delivery without the host-events filter, for the inotify bridge. */
+void vfs__watch_deliver(vfs *v, const struct vfs_ev *e);
+void vfs__watch_deliver_gone(vfs *v, struct vfs_mount *mnt, uint64_t node);
+/* Tell every watcher events were lost (inotify queue overflow). */
+void vfs__watch_overflow(vfs *v);
+
+/* watch/inotify.c: one inotify watch per node of a host-backed store
+ * (mnt->host_events), counted; caller holds mlock and wlock. */
+int vfs__inotify_watch(vfs *v, vfs_node *node);
+void vfs__inotify_unwatch(vfs *v, struct vfs_mount *mnt, uint64_t id);
+/* Stop the reader thread (vfs_free, before taking mlock), then free. */
+void vfs__inotify_stop(vfs *v);
+/* Dispatch the inotify records already queued, in the calling thread,
+ * which holds mlock (called after each change to a host-backed store). */
+void vfs__inotify_sync(vfs *v);
+void vfs__inotify_free(vfs *v);
+
 #endif /* VFS_WATCH_INT_H */
