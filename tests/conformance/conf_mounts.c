@@ -6,6 +6,7 @@
  */
 #include "conf.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -559,6 +560,116 @@ static void test_mounts_memory_orphan_keeps_its_inode(void **state)
 	free(ls);
 }
 
+static void test_mounts_path_resolution(void **state)
+{
+	vfs *v = conf_vfs(state);
+	uint64_t rootdev = conf_stat(v, "/").dev;
+
+	conf_mkdir(v, "/d");
+	conf_symlink(v, "d", "/ld");
+	/* Intermediate symlinks are followed, as mount(2) does. */
+	conf_mount(v, "/ld/m", "memory");
+	conf_put(v, "/d/m/f", "via d");
+	assert_int_not_equal(conf_stat(v, "/d/m").dev, rootdev);
+	conf_expect_str(v, "/ld/m/f", "via d");
+	char buf[64];
+	assert_int_equal(vfs_realpath(v, "/ld/m/f", buf, sizeof buf), 6);
+	assert_string_equal(buf, "/d/m/f");
+	assert_int_equal(vfs_mount_remove(v, "/d/m"), 0);
+	/* A final symlink is not followed, and is no directory to mount on;
+	 * neither is a file. */
+	assert_int_equal(vfs_mount_spec(v, "/ld", "memory", NULL, 0), -ENOTDIR);
+	assert_int_equal(conf_lstat(v, "/ld").mode, S_IFLNK | 0777);
+	assert_int_equal(conf_stat(v, "/d").dev, rootdev);
+	conf_put(v, "/file", "x");
+	assert_int_equal(vfs_mount_spec(v, "/file", "memory", NULL, 0),
+	                 -ENOTDIR);
+	conf_expect_str(v, "/file", "x");
+	/* Relative and untidy mount paths name the same place. */
+	conf_mount(v, "rel//", "memory");
+	assert_int_not_equal(conf_stat(v, "/rel").dev, rootdev);
+	assert_int_equal(vfs_mount_spec(v, "/rel", "memory", NULL, 0), -EBUSY);
+	assert_int_equal(vfs_mount_remove(v, "//rel/"), 0);
+}
+
+typedef struct conf_mount_race {
+	vfs *v;
+	volatile int stop;
+	int bad;
+	char note[128];
+} conf_mount_race;
+
+static void *conf_mounter(void *arg)
+{
+	conf_mount_race *r = arg;
+
+	for (int i = 0; i < 200; i++) {
+		int rc = vfs_mount_spec(r->v, "/m", "memory", NULL, 0);
+		if (rc != 0) {
+			snprintf(r->note, sizeof r->note, "mount: %d", rc);
+			r->bad++;
+			break;
+		}
+		while ((rc = vfs_mount_remove(r->v, "/m")) == -EBUSY) {
+			;
+		}
+		if (rc != 0) {
+			snprintf(r->note, sizeof r->note, "unmount: %d", rc);
+			r->bad++;
+			break;
+		}
+	}
+	r->stop = 1;
+	return NULL;
+}
+
+static void *conf_mount_walker(void *arg)
+{
+	conf_mount_race *r = arg;
+	vfs_attr a;
+
+	while (!r->stop) {
+		int fd = vfs_open(r->v, "/m/f", O_RDWR | O_CREAT, 0644);
+		if (fd >= 0) {
+			if (vfs_pwrite(r->v, fd, "x", 1, 0) != 1) {
+				r->bad++;
+			}
+			vfs_close(r->v, fd);
+		} else if (fd != -ENOENT) {
+			snprintf(r->note, sizeof r->note, "open: %d", fd);
+			r->bad++;
+		}
+		int rc = vfs_stat(r->v, "/m", &a);
+		if (rc != 0 && rc != -ENOENT) {
+			snprintf(r->note, sizeof r->note, "stat: %d", rc);
+			r->bad++;
+		}
+	}
+	return NULL;
+}
+
+/* Mounting and unmounting while other threads walk through the mount
+ * point: every call sees the namespace with or without the mount. */
+static void test_mounts_mount_while_walking(void **state)
+{
+	conf_mount_race r;
+	pthread_t t[3];
+
+	memset(&r, 0, sizeof r);
+	r.v = conf_vfs(state);
+	assert_int_equal(pthread_create(&t[0], NULL, conf_mounter, &r), 0);
+	assert_int_equal(pthread_create(&t[1], NULL, conf_mount_walker, &r), 0);
+	assert_int_equal(pthread_create(&t[2], NULL, conf_mount_walker, &r), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	}
+	if (r.bad != 0) {
+		fail_msg("%d unexpected results, e.g. %s", r.bad, r.note);
+	}
+	assert_int_equal(vfs_stat(r.v, "/m", &(vfs_attr){0}), -ENOENT);
+	assert_int_equal(vfs_mount_remove(r.v, "/m"), -ENOENT);
+}
+
 int conf_run_mounts(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +678,8 @@ int conf_run_mounts(void)
 	        CONF_TEST(test_mounts_nested),
 	        CONF_TEST(test_mounts_longest_prefix_on_component_boundary),
 	        CONF_TEST(test_mounts_mount_errors),
+	        CONF_TEST(test_mounts_path_resolution),
+	        CONF_TEST(test_mounts_mount_while_walking),
 	        CONF_TEST(test_mounts_readonly_empty_store),
 	        CONF_TEST(test_mounts_readonly_existing_entries),
 	        CONF_TEST(test_mounts_cross_mount_exdev),

@@ -487,6 +487,78 @@ static void test_threads_read_while_unlinked(void **state)
 	assert_int_equal(vfs_close(v, fd), 0);
 }
 
+static volatile int conf_stop_flag;
+
+static void *conf_fd_churner(void *arg)
+{
+	conf_worker *w = arg;
+
+	pthread_barrier_wait(w->start);
+	for (int i = 0; i < w->iterations; i++) {
+		int fd = (i % 3 == 0) ? vfs_opendir(w->v, "/dd")
+		                      : vfs_open(w->v, "/dd/f", O_RDONLY, 0);
+		if (fd < 0) {
+			conf_worker_fail(w, "open", fd);
+			continue;
+		}
+		int rc = vfs_close(w->v, fd);
+		if (rc != 0) {
+			conf_worker_fail(w, "close", rc);
+		}
+	}
+	conf_stop_flag = 1;
+	return NULL;
+}
+
+static void *conf_fd_prober(void *arg)
+{
+	conf_worker *w = arg;
+	vfs_dirent de;
+	vfs_attr a;
+	char buf[8];
+
+	pthread_barrier_wait(w->start);
+	while (!conf_stop_flag) {
+		for (int fd = 0; fd < 16; fd++) {
+			/* Descriptors come and go under us: any of these
+			 * answers is fine, a crash or a wrong type is not. */
+			int rc = vfs_readdir(w->v, fd, &de);
+			if (rc != 1 && rc != 0 && rc != -EBADF &&
+			    rc != -ENOTDIR) {
+				conf_worker_fail(w, "readdir", rc);
+			}
+			int64_t n = vfs_pread(w->v, fd, buf, sizeof buf, 0);
+			if (n != 4 && n != -EBADF && n != -EISDIR) {
+				conf_worker_fail(w, "pread", n);
+			}
+			rc = vfs_fstat(w->v, fd, &a);
+			if (rc != 0 && rc != -EBADF) {
+				conf_worker_fail(w, "fstat", rc);
+			}
+		}
+	}
+	return NULL;
+}
+
+static void *conf_fd_mixed(void *arg)
+{
+	conf_worker *w = arg;
+
+	return w->id < 2 ? conf_fd_churner(arg) : conf_fd_prober(arg);
+}
+
+/* Descriptor calls racing with opens and closes of other descriptors. */
+static void test_threads_descriptor_table_races(void **state)
+{
+	vfs *v = conf_vfs(state);
+
+	conf_mkdir(v, "/dd");
+	conf_put(v, "/dd/f", "four");
+	conf_stop_flag = 0;
+	conf_run_workers(v, conf_fd_mixed, 2000);
+	conf_expect_str(v, "/dd/f", "four");
+}
+
 int conf_run_threads(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +570,7 @@ int conf_run_threads(void)
 	        CONF_TEST(test_threads_link_counts),
 	        CONF_TEST(test_threads_readers_during_renames),
 	        CONF_TEST(test_threads_read_while_unlinked),
+	        CONF_TEST(test_threads_descriptor_table_races),
 	};
 	return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
 }
