@@ -32,8 +32,15 @@
 
 #include <cmocka.h>
 
-/* An errno no code path produces on its own, so it can be told apart. */
-#define INJECTED ENOTRECOVERABLE
+/*
+ * The errors injected, each in a full pass over every case: first one that
+ * no code path produces on its own, so it can be told apart; then errors a
+ * store really returns and the core may react to (ENOENT from a lookup
+ * makes open(O_CREAT) try to create, ENOSPC and EIO are what a full or
+ * failing store says).
+ */
+static const int injected_errnos[] = {ENOTRECOVERABLE, ENOENT, ENOSPC, EIO};
+static int injected; /* the one in use; the test is single-threaded */
 /* Largest file the snapshot reads. */
 #define SNAP_MAX_FILE ((int64_t)4 << 20)
 
@@ -48,8 +55,9 @@ typedef struct env {
 /* "text (-N)" for a result, naming the injected errno. */
 static const char *errname(int64_t rc, char *buf, size_t len)
 {
-	if (rc == -INJECTED)
-		snprintf(buf, len, "the injected error (%lld)", (long long)rc);
+	if (rc == -injected)
+		snprintf(buf, len, "the injected error %s (%lld)",
+		         vfs_strerror((int)rc), (long long)rc);
 	else
 		snprintf(buf, len, "%s (%lld)", vfs_strerror((int)rc),
 		         (long long)rc);
@@ -648,7 +656,7 @@ static bool run_once(const fault_case *fc, uint64_t n, int *bad)
 	before = snap_take(e);
 	sf0 = env_stats(e);
 
-	fault_store_arm(e->fault, n, INJECTED, FAULT_ALL);
+	fault_store_arm(e->fault, n, injected, FAULT_ALL);
 	rc = fc->act(e);
 	fault_store_disarm(e->fault);
 	hit = fault_store_hit(e->fault);
@@ -669,32 +677,35 @@ static bool run_once(const fault_case *fc, uint64_t n, int *bad)
 		goto out;
 	}
 	if (rc >= 0) {
-		printf("note  %s: N=%llu: succeeded although %s failed\n",
-		       fc->name, (unsigned long long)n, member);
+		printf("note  %s: N=%llu [%s]: succeeded although %s failed\n",
+		       fc->name, (unsigned long long)n, vfs_strerror(-injected),
+		       member);
 		goto out;
 	}
-	if (rc != -INJECTED && rc != fc->expect) {
-		printf("note  %s: N=%llu: %s failed, call returned %s\n",
-		       fc->name, (unsigned long long)n, member,
-		       errname(rc, eb, sizeof(eb)));
+	if (rc != -injected && rc != fc->expect) {
+		printf("note  %s: N=%llu [%s]: %s failed, call returned %s\n",
+		       fc->name, (unsigned long long)n, vfs_strerror(-injected),
+		       member, errname(rc, eb, sizeof(eb)));
 	}
 
 	after = snap_take(e);
 	if (snap_diff(&before, &after, diff, sizeof(diff))) {
-		printf("FAULT %s: N=%llu: %s failed (call returned %s) but "
+		printf("FAULT %s: N=%llu [%s]: %s failed (call returned %s) "
+		       "but "
 		       "the tree changed: %s\n",
-		       fc->name, (unsigned long long)n, member,
-		       errname(rc, eb, sizeof(eb)), diff);
+		       fc->name, (unsigned long long)n, vfs_strerror(-injected),
+		       member, errname(rc, eb, sizeof(eb)), diff);
 		(*bad)++;
 	}
 	snap_free(&after);
 	sf1 = env_stats(e);
 	if (sf1.ffree != sf0.ffree + (uint64_t)fc->release_inodes ||
 	    (fc->release_inodes == 0 && sf1.bfree != sf0.bfree)) {
-		printf("FAULT %s: N=%llu: %s failed: free inodes %llu -> %llu, "
+		printf("FAULT %s: N=%llu [%s]: %s failed: free inodes %llu -> "
+		       "%llu, "
 		       "free blocks %llu -> %llu\n",
-		       fc->name, (unsigned long long)n, member,
-		       (unsigned long long)sf0.ffree,
+		       fc->name, (unsigned long long)n, vfs_strerror(-injected),
+		       member, (unsigned long long)sf0.ffree,
 		       (unsigned long long)sf1.ffree,
 		       (unsigned long long)sf0.bfree,
 		       (unsigned long long)sf1.bfree);
@@ -705,9 +716,11 @@ out:
 		/* Fault or not, the unlinked file is gone once closed. */
 		sf1 = env_stats(e);
 		if (sf1.ffree != sf0.ffree + (uint64_t)fc->release_inodes) {
-			printf("FAULT %s: N=%llu: free inodes %llu -> %llu "
+			printf("FAULT %s: N=%llu [%s]: free inodes %llu -> "
+			       "%llu "
 			       "after close\n",
 			       fc->name, (unsigned long long)n,
+			       vfs_strerror(-injected),
 			       (unsigned long long)sf0.ffree,
 			       (unsigned long long)sf1.ffree);
 			(*bad)++;
@@ -722,19 +735,52 @@ static void test_fault_case(void **state)
 {
 	const fault_case *fc = *state;
 	int bad = 0;
-	uint64_t n;
+	uint64_t n = 0;
 
-	for (n = 1; n < 1000; n++) {
-		if (run_once(fc, n, &bad))
-			break;
+	for (size_t i = 0; i < sizeof(injected_errnos) / sizeof(int); i++) {
+		injected = injected_errnos[i];
+		for (n = 1; n < 1000; n++) {
+			if (run_once(fc, n, &bad))
+				break;
+		}
+		if (n == 1000)
+			fail_msg(
+			        "%s: still reaching the fault after 1000 calls",
+			        fc->name);
 	}
-	if (n == 1000)
-		fail_msg("%s: still reaching the fault after 1000 calls",
-		         fc->name);
 	printf("info  %s: faults injected at calls 1..%llu\n", fc->name,
 	       (unsigned long long)n - 1);
 	if (bad)
 		fail_msg("%s: %d problem(s), listed above", fc->name, bad);
+}
+
+/*
+ * A lookup that says ENOENT for a name that exists is what a store shows
+ * when another thread creates the name between the core's lookup and its
+ * create. open(O_CREAT) without O_EXCL must then open the file the other
+ * creator made: it may never fail with EEXIST.
+ */
+static void test_fault_creat_race_opens_existing(void **state)
+{
+	for (int plain = 0; plain < 2; plain++) {
+		env *e = env_new(plain);
+		bool hit;
+		int fd;
+
+		fault_store_arm(e->fault, 1, ENOENT, FAULT_LOOKUP);
+		fd = vfs_open(e->v, "/file", O_CREAT | O_WRONLY, 0644);
+		fault_store_disarm(e->fault);
+		hit = fault_store_hit(e->fault);
+		if (fd >= 0)
+			vfs_close(e->v, fd);
+		env_free(e);
+		assert_true(hit);
+		if (fd < 0)
+			fail_msg("open(O_CREAT) of a name created meanwhile%s: "
+			         "%s",
+			         plain ? " (store without create())" : "",
+			         vfs_strerror(fd));
+	}
 }
 
 int main(void)
@@ -751,5 +797,12 @@ int main(void)
 		tests[i].test_func = test_fault_case;
 		tests[i].initial_state = (void *)&cases[i];
 	}
-	return cmocka_run_group_tests_name("fault", tests, NULL, NULL);
+	const struct CMUnitTest more[] = {
+	        cmocka_unit_test(test_fault_creat_race_opens_existing),
+	};
+	int failed;
+
+	failed = cmocka_run_group_tests_name("fault", tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("fault races", more, NULL, NULL);
+	return failed;
 }
