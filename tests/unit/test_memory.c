@@ -8,6 +8,7 @@
 #include "vfs/vfs_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -208,6 +209,35 @@ static void test_memory_all_node_types(void **state)
 	                 -EINVAL);
 	assert_int_equal(mk(f, f->root, "n0", S_IFDIR | 0755, NULL), -EEXIST);
 	assert_int_equal(attr_of(f, f->root).nlink, 3); /* one subdir */
+}
+
+static void test_memory_create_is_mknod_and_open(void **state)
+{
+	fixture *f = *state;
+	vfs_newnode nn;
+	vfs_attr a;
+	uint64_t id;
+	void *fh = (void *)1;
+
+	memset(&nn, 0, sizeof(nn));
+	nn.mode = S_IFREG | 0600;
+	assert_int_equal(
+	        f->o->create(f->st, f->root, "c", &nn, O_RDWR, &id, &a, &fh),
+	        0);
+	assert_null(fh);
+	assert_int_equal(a.ino, id);
+	assert_int_equal(a.mode, S_IFREG | 0600);
+	assert_int_equal(pwr(f, id, "x", 1, 0), 1);
+	assert_int_equal(
+	        f->o->create(f->st, f->root, "c", &nn, O_RDWR, &id, &a, &fh),
+	        -EEXIST);
+	nn.mode = S_IFDIR | 0700;
+	assert_int_equal(
+	        f->o->create(f->st, f->root, "d", &nn, O_RDONLY, &id, &a, &fh),
+	        -EINVAL);
+	assert_int_equal(look(f, f->root, "d", NULL), -ENOENT);
+	assert_int_equal(look(f, f->root, "c", &id), 0);
+	f->o->forget(f->st, id, 2);
 }
 
 static void test_memory_names_are_bytes(void **state)
@@ -1028,6 +1058,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        T(test_memory_root_attributes),
 	        T(test_memory_all_node_types),
+	        T(test_memory_create_is_mknod_and_open),
 	        T(test_memory_names_are_bytes),
 	        T(test_memory_lookup_errors),
 	        T(test_memory_unlinked_file_lives_while_looked_up),
