@@ -72,8 +72,13 @@ static void fusefs_ino_forget(fusefs *fs, fuse_ino_t ino, uint64_t nlookup)
 	vfs_node_put(fs->v, (vfs_node *)(uintptr_t)ino, nlookup);
 }
 
-/* Supplementary groups are only fetched where the core uses them: reading
- * them costs an open and a read of /proc/PID/status. */
+/*
+ * Supplementary groups cost an open and a read of /proc/PID/status, so
+ * they are fetched only where the core consults them with its own
+ * permission checks off: whether a caller other than root may keep or
+ * set S_ISGID on a mode it asks for (chmod, mknod, create). Everything
+ * else about groups the kernel has already decided.
+ */
 #define FUSEFS_GROUPS_INLINE 32
 #define FUSEFS_GROUPS_MAX    65536
 
@@ -124,6 +129,12 @@ static void fusefs_cred_get(fuse_req_t req, fusefs_cred *c, bool groups)
 		c->cred.groups = c->inline_groups;
 	}
 	c->cred.ngroups = n > 0 ? (uint32_t)n : 0;
+}
+
+/* Does a request setting `mode` need the caller's groups? */
+static bool fusefs_mode_needs_groups(fuse_req_t req, uint32_t mode)
+{
+	return (mode & S_ISGID) && fuse_req_ctx(req)->uid != 0;
 }
 
 static void fusefs_cred_put(fusefs_cred *c)
@@ -314,7 +325,10 @@ static void fusefs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		set.valid &= ~VFS_SET_SIZE;
 	}
 	if (set.valid != 0) {
-		fusefs_cred_get(req, &c, true);
+		fusefs_cred_get(
+		        req, &c,
+		        (set.valid & VFS_SET_MODE) &&
+		                fusefs_mode_needs_groups(req, set.mode));
 		rc = vfs_node_setattr(fs->v, &c.cred, node, &set, &a);
 		fusefs_cred_put(&c);
 	} else {
@@ -340,7 +354,7 @@ static void fusefs_make(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	rc = fusefs_name_check(name);
 	if (rc == 0) {
-		fusefs_cred_get(req, &c, true);
+		fusefs_cred_get(req, &c, fusefs_mode_needs_groups(req, mode));
 		rc = vfs_node_mknod(fs->v, &c.cred, fusefs_node(fs, parent),
 		                    name, mode, rdev, target, &n, &a);
 		fusefs_cred_put(&c);
@@ -490,7 +504,8 @@ static void fusefs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	fd = fusefs_name_check(name);
 	if (fd == 0) {
-		fusefs_cred_get(req, &c, true);
+		fusefs_cred_get(req, &c,
+		                fusefs_mode_needs_groups(req, (uint32_t)mode));
 		fd = vfs_node_create(
 		        fs->v, &c.cred, fusefs_node(fs, parent), name,
 		        fusefs_open_flags(fi->flags) | (fi->flags & O_EXCL),

@@ -152,15 +152,15 @@ static void read_expect(const char *path, const char *want)
 	close(fd);
 }
 
-/* Run fn in a child as uid/gid 65534 with no supplementary groups;
- * returns fn's result (0 for success). */
-static int as_nobody(int (*fn)(void))
+/* Run fn in a child as uid/gid 65534 with the given supplementary
+ * groups; returns fn's result (0 for success). */
+static int as_nobody_in(int (*fn)(void), size_t ngroups, const gid_t *groups)
 {
 	pid_t pid = fork();
 	int status;
 
 	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 ||
+		if (setgroups(ngroups, groups) < 0 || setgid(65534) < 0 ||
 		    setuid(65534) < 0)
 			_exit(100);
 		_exit(fn());
@@ -168,6 +168,11 @@ static int as_nobody(int (*fn)(void))
 	if (pid < 0 || harness_wait(pid, &status, 60000) < 0)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int as_nobody(int (*fn)(void))
+{
+	return as_nobody_in(fn, 0, NULL);
 }
 
 /* ---- Files -------------------------------------------------------------- */
@@ -978,6 +983,39 @@ static int nobody_writes_suid(void)
 	return 0;
 }
 
+/* As 65534 with supplementary group 4242: setgid may be kept on a file
+ * of a group the caller belongs to only through its supplementary list,
+ * and is dropped for a group it is not in. */
+static int nobody_setgid_groups(void)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(P("perm/pub/sg"), O_WRONLY | O_CREAT | O_EXCL, 0755);
+	if (fd < 0)
+		return 10;
+	close(fd);
+	if (chown(P("perm/pub/sg"), (uid_t)-1, 4242) < 0)
+		return 11;
+	if (chmod(P("perm/pub/sg"), 02755) < 0)
+		return 12;
+	if (stat(P("perm/pub/sg"), &st) < 0)
+		return 13;
+	if ((st.st_mode & 07777) != 02755)
+		return 14;
+	/* Not a member of 4343: chown is refused. */
+	if (ERR(chown(P("perm/pub/sg"), (uid_t)-1, 4343)) != EPERM)
+		return 15;
+	/* mkdir in a setgid directory: group and setgid inherited. */
+	if (mkdir(P("perm/sgdir/sub"), 0755) < 0)
+		return 16;
+	if (stat(P("perm/sgdir/sub"), &st) < 0)
+		return 17;
+	if (st.st_gid != 4242 || !(st.st_mode & S_ISGID))
+		return 18;
+	return 0;
+}
+
 static void test_perm_nonroot_caller(void **state)
 {
 	struct stat st;
@@ -1017,6 +1055,16 @@ static void test_perm_nonroot_caller(void **state)
 	assert_int_equal(st.st_mode & 07777, 0777);
 	assert_int_equal(stat(P("perm/pub/suid2"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0777);
+	/* Supplementary groups reach the daemon's setgid decisions. */
+	assert_int_equal(mkdir(P("perm/sgdir"), 0777), 0);
+	assert_int_equal(chown(P("perm/sgdir"), 0, 4242), 0);
+	assert_int_equal(chmod(P("perm/sgdir"), 02777), 0);
+	{
+		const gid_t groups[] = {4242};
+
+		assert_int_equal(as_nobody_in(nobody_setgid_groups, 1, groups),
+		                 0);
+	}
 	/* Root writing keeps them (CAP_FSETID). */
 	assert_int_equal(chmod(P("perm/pub/suid"), 06777), 0);
 	write_file(P("perm/pub/suid"), "root");
