@@ -40,17 +40,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/*
- * The watch API is declared in vfs.h; its implementation lands in the
- * library separately. Weak references let this tool build and run
- * against a library without it (watch then reports ENOSYS).
- */
-#pragma weak vfs_watcher_new
-#pragma weak vfs_watcher_free
-#pragma weak vfs_watcher_fd
-#pragma weak vfs_watch_add
-#pragma weak vfs_watcher_read
-
 #define CLI_EXIT_OK    0
 #define CLI_EXIT_FAIL  1
 #define CLI_EXIT_USAGE 2
@@ -1874,9 +1863,6 @@ static int cmd_watch(cli *c, const cli_args *a)
 	char *buf = NULL;
 	int rc, status = CLI_EXIT_OK, chain_status = CLI_EXIT_OK;
 
-	if (vfs_watcher_new == NULL || vfs_watch_add == NULL ||
-	    vfs_watcher_read == NULL || vfs_watcher_fd == NULL)
-		return cli_fail(c, path, -ENOSYS);
 	w = calloc(1, sizeof *w);
 	buf = malloc(bufsize);
 	if (w == NULL || buf == NULL) {
