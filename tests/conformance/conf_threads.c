@@ -559,6 +559,47 @@ static void test_threads_descriptor_table_races(void **state)
 	conf_expect_str(v, "/dd/f", "four");
 }
 
+static void *conf_same_name_opener(void *arg)
+{
+	conf_worker *w = arg;
+	char p[32];
+
+	pthread_barrier_wait(w->start);
+	for (int i = 0; i < w->iterations; i++) {
+		snprintf(p, sizeof p, "/cc/n%d", i);
+		/* Without O_EXCL, O_CREAT opens what another thread made. */
+		int fd = vfs_open(w->v, p, O_RDWR | O_CREAT, 0644);
+		if (fd < 0) {
+			conf_worker_fail(w, "open O_CREAT", fd);
+			continue;
+		}
+		vfs_close(w->v, fd);
+		snprintf(p, sizeof p, "/cc/d%d", i);
+		int rc = vfs_mkdir(w->v, p, 0755);
+		if (rc != 0 && rc != -EEXIST) {
+			conf_worker_fail(w, "mkdir", rc);
+		}
+	}
+	return NULL;
+}
+
+static void test_threads_creat_same_name_never_eexist(void **state)
+{
+	vfs *v = conf_vfs(state);
+	const int n = 150;
+	char p[32];
+
+	conf_mkdir(v, "/cc");
+	conf_run_workers(v, conf_same_name_opener, n);
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof p, "/cc/n%d", i);
+		assert_int_equal(conf_lstat(v, p).mode, S_IFREG | 0644);
+		snprintf(p, sizeof p, "/cc/d%d", i);
+		assert_int_equal(conf_lstat(v, p).mode, S_IFDIR | 0755);
+	}
+	assert_int_equal(conf_lstat(v, "/cc").nlink, 2 + n);
+}
+
 int conf_run_threads(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +608,7 @@ int conf_run_threads(void)
 	        CONF_TEST(test_threads_pwrite_disjoint_regions),
 	        CONF_TEST(test_threads_rename_shared_name_never_lost),
 	        CONF_TEST(test_threads_exclusive_create_one_winner),
+	        CONF_TEST(test_threads_creat_same_name_never_eexist),
 	        CONF_TEST(test_threads_link_counts),
 	        CONF_TEST(test_threads_readers_during_renames),
 	        CONF_TEST(test_threads_read_while_unlinked),
