@@ -379,6 +379,15 @@ static void test_files_size_limit_offsets(void **state)
 	assert_int_equal(vfs_pread(v, fd, buf, 4, 1 << 20), 4);
 	assert_memory_equal(buf, "\0\0\0\0", 4);
 	assert_int_equal(vfs_close(v, fd), 0);
+	/* O_APPEND at and across the limit follows the same rule. */
+	fd = conf_open_ok(v, "/f", O_WRONLY | O_APPEND);
+	assert_int_equal(vfs_write(v, fd, "x", 1), -EFBIG);
+	assert_int_equal(vfs_pwrite(v, fd, "x", 1, 0), -EFBIG);
+	assert_int_equal(vfs_ftruncate(v, fd, max - 2), 0);
+	assert_int_equal(vfs_write(v, fd, "abcd", 4), 2);
+	assert_int_equal(vfs_fstat(v, fd, &a), 0);
+	assert_int_equal(a.size, max);
+	assert_int_equal(vfs_close(v, fd), 0);
 }
 
 static void test_files_bad_offsets_einval(void **state)

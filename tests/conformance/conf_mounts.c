@@ -259,6 +259,9 @@ static void test_mounts_readonly_existing_entries(void **state)
 	assert_int_equal(vfs_open(v, "/ro/f", O_RDONLY | O_TRUNC, 0), -EROFS);
 	assert_int_equal(vfs_open(v, "/ro/f", O_WRONLY | O_APPEND, 0), -EROFS);
 	assert_int_equal(vfs_open(v, "/ro/lf", O_WRONLY, 0), -EROFS);
+	fd = vfs_open(v, "/ro/f", O_RDONLY | O_NOATIME, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_close(v, fd), 0);
 	fd = vfs_open(v, "/ro/f", O_RDONLY | O_CREAT, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(vfs_fchmod(v, fd, 0600), -EROFS);
