@@ -1654,58 +1654,73 @@ static void fmt_num(char *buf, size_t len, double v)
 		bprintf(buf, len, "%.2fM", v / 1e6);
 }
 
-static void print_cell(const bench_target *t, int m, bool with_ratio)
+static bool measured(const bench_target *t)
+{
+	return t->selected && t->skip[0] == '\0';
+}
+
+static void print_cell(const bench_target *t, double v, double r)
 {
 	char num[32], cell[64];
-	double r = ratio(t, m);
 
-	if (!t->selected || t->skip[0] != '\0') {
-		printf(" %17s", "skipped");
+	if (!measured(t)) {
+		printf(" %17s", t->selected ? "skipped" : "not run");
 		return;
 	}
-	fmt_num(num, sizeof num, target_value(t, m));
-	if (with_ratio && !isnan(r))
+	fmt_num(num, sizeof num, v);
+	if (!isnan(r))
 		bprintf(cell, sizeof cell, "%s (%.2fx)", num, r);
 	else
 		bprintf(cell, sizeof cell, "%s", num);
 	printf(" %17s", cell);
 }
 
-static void print_section(const char *title, int first, int last)
+/* tmpfs, then targets first..last; rows none of them measured are left
+ * out (events through FUSE, workloads not selected). */
+static void print_section(const char *title, size_t first, size_t last)
 {
+	bool any = false;
+
+	for (size_t i = first; i <= last; i++)
+		any = any || measured(&bench_targets[i]);
+	if (!any)
+		return;
 	printf("\n%s\n%-32s %17s", title, "", "tmpfs");
-	for (int i = first; i <= last; i++)
+	for (size_t i = first; i <= last; i++)
 		printf(" %17s", bench_targets[i].name);
 	printf("\n");
 	for (int m = 0; m < M_COUNT; m++) {
 		char label[64];
+		bool row = false;
 
+		for (size_t i = first; i <= last; i++)
+			row = row ||
+			      (measured(&bench_targets[i]) &&
+			       !isnan(target_value(&bench_targets[i], m)));
+		if (!row)
+			continue;
 		bprintf(label, sizeof label, "%s, %s", bench_metrics[m].label,
 		        bench_metrics[m].unit);
 		printf("%-32s", label);
-		print_cell(&bench_targets[0], m, false);
-		for (int i = first; i <= last; i++)
-			print_cell(&bench_targets[i], m, true);
+		print_cell(&bench_targets[0],
+		           target_value(&bench_targets[0], m), NAN);
+		for (size_t i = first; i <= last; i++)
+			print_cell(&bench_targets[i],
+			           target_value(&bench_targets[i], m),
+			           ratio(&bench_targets[i], m));
 		printf("\n");
-		if (m == M_WALK) {
-			printf("%-32s", "  per component, ns");
-			for (int i = 0; i <= last; i++) {
-				char num[32];
-
-				if (i > 0 && i < first)
-					continue;
-				fmt_num(num, sizeof num,
-				        target_value(&bench_targets[i], m) /
-				                WALK_COMPONENTS);
-				printf(" %17s",
-				       bench_targets[i].skip[0] ||
-				                       !bench_targets[i]
-				                                .selected
-				               ? "skipped"
-				               : num);
-			}
-			printf("\n");
-		}
+		if (m != M_WALK)
+			continue;
+		printf("%-32s", "  per component, ns");
+		print_cell(&bench_targets[0],
+		           target_value(&bench_targets[0], m) / WALK_COMPONENTS,
+		           NAN);
+		for (size_t i = first; i <= last; i++)
+			print_cell(&bench_targets[i],
+			           target_value(&bench_targets[i], m) /
+			                   WALK_COMPONENTS,
+			           NAN);
+		printf("\n");
 	}
 }
 
@@ -1863,7 +1878,8 @@ static void usage(FILE *f)
 	        "lib-disk,\n"
 	        "                       lib-sqlite, fuse-memory, fuse-disk, "
 	        "fuse-sqlite\n"
-	        "                       (tmpfs always runs)\n"
+	        "                       (all); without tmpfs there are no "
+	        "ratios\n"
 	        "  --workloads LIST     comma list among seq, rand, meta, "
 	        "small, walk, events\n"
 	        "  --sqlite-dir DIR     put sqlite databases in DIR instead "
@@ -2115,8 +2131,7 @@ static void select_targets(void)
 	for (size_t i = 0; i < NTARGETS; i++) {
 		bench_target *t = &bench_targets[i];
 
-		t->selected = i == 0 || B.targets == NULL ||
-		              list_has(B.targets, t->name);
+		t->selected = B.targets == NULL || list_has(B.targets, t->name);
 		if (!t->selected)
 			continue;
 		if (t->store != NULL && strcmp(t->store, "sqlite") == 0 &&
@@ -2193,7 +2208,15 @@ int main(int argc, char **argv)
 	fs_name(B.db_dir, B.db_fs, sizeof B.db_fs);
 	select_targets();
 
-	B.can_drop = geteuid() == 0 && drop_caches() == 0;
+	/* Opening it for writing is the test; writing would drop every
+	 * cache on the machine before the run has even started. */
+	{
+		int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+
+		B.can_drop = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
 	if (!B.can_drop)
 		note("cold reads not measured: cannot write "
 		     "/proc/sys/vm/drop_caches (needs root)");
