@@ -66,6 +66,7 @@
 #define RAND_BLOCK      4096
 #define WALK_DEPTH      8 /* directories above the file stat'ed */
 #define WALK_COMPONENTS (WALK_DEPTH + 1)
+#define LIST_TIMES      5
 #define NAME_LEN        40
 #define MAX_NOTES       24
 
@@ -154,6 +155,7 @@ static struct {
 	int repeat;
 	bool json;
 	bool no_fuse;
+	bool nice;
 	unsigned workloads;
 	const char *targets; /* comma list or NULL for all */
 	const char *vfsmount;
@@ -1051,7 +1053,9 @@ static void wl_seq_rand(bench_target *t, int rep, char *buf)
 	RUN(t, rep, M_SEQ_READ) = (double)B.seq_bytes / MIB / (t1 - t0);
 
 	if (cold_possible(t)) {
-		sync();
+		/* The file is clean after fsync; syncfs covers the rest of
+		 * this filesystem without waiting on every disk. */
+		syncfs(t->dirfd);
 		rc = drop_caches();
 		if (rc == 0) {
 			t0 = now();
@@ -1085,7 +1089,7 @@ static void wl_seq_rand(bench_target *t, int rep, char *buf)
 		/* Start cold where we can: a FUSE mount would otherwise
 		 * serve every read from pages left by the writes. */
 		if (cold_possible(t)) {
-			sync();
+			syncfs(t->dirfd);
 			drop_caches();
 		}
 		fd = o->open(t, path, O_RDONLY, 0);
@@ -1167,14 +1171,18 @@ static void wl_meta(bench_target *t, int rep)
 	t1 = now();
 	RUN(t, rep, M_STAT) = n / (t1 - t0);
 
+	/* One listing of a scaled-down directory takes a few milliseconds,
+	 * which one preemption can double: list it five times. */
 	t0 = now();
-	entries = o->list(t, dir);
-	t1 = now();
-	if (entries != n + 2) {
-		fail(t, "list", dir, entries < 0 ? entries : -EIO);
-		goto unlink;
+	for (i = 0; i < LIST_TIMES; i++) {
+		entries = o->list(t, dir);
+		if (entries != n + 2) {
+			fail(t, "list", dir, entries < 0 ? entries : -EIO);
+			goto unlink;
+		}
 	}
-	RUN(t, rep, M_LIST) = (double)entries / (t1 - t0);
+	t1 = now();
+	RUN(t, rep, M_LIST) = (double)entries * LIST_TIMES / (t1 - t0);
 
 unlink:
 	t0 = now();
@@ -1874,6 +1882,9 @@ static void usage(FILE *f)
 	        "directory)\n"
 	        "  --vfsmount-opt OPTS  passed to vfsmount as -o OPTS\n"
 	        "  --no-fuse            skip the vfsmount targets\n"
+	        "  --nice               run at nice -20 (root), so that other "
+	        "processes\n"
+	        "                       disturb the figures less\n"
 	        "  --targets LIST       comma list among tmpfs, lib-memory, "
 	        "lib-disk,\n"
 	        "                       lib-sqlite, fuse-memory, fuse-disk, "
@@ -1957,6 +1968,8 @@ static int parse_args(int argc, char **argv)
 			B.repeat = (int)r;
 		} else if (strcmp(a, "--json") == 0) {
 			B.json = true;
+		} else if (strcmp(a, "--nice") == 0) {
+			B.nice = true;
 		} else if (strcmp(a, "--no-fuse") == 0) {
 			B.no_fuse = true;
 		} else if (strcmp(a, "--vfsmount") == 0) {
@@ -2179,6 +2192,12 @@ int main(int argc, char **argv)
 	bprintf(machine, sizeof machine, "%s %s %s, %ld CPUs", un.sysname,
 	        un.release, un.machine, sysconf(_SC_NPROCESSORS_ONLN));
 
+	if (B.nice) {
+		if (setpriority(PRIO_PROCESS, 0, -20) == 0)
+			note("ran at nice -20 (--nice); vfsmount inherits it");
+		else
+			note("--nice: setpriority: %s", strerror(errno));
+	}
 	if (base_setup() < 0)
 		return 1;
 	bprintf(B.fuse_mnt, sizeof B.fuse_mnt, "%s/mnt", B.base);
