@@ -367,6 +367,61 @@ static void test_dirs_readdir_of_removed_directory(void **state)
 	assert_int_equal(vfs_close(v, fd), 0);
 }
 
+/* Long names in quantity: every store must list each once, with its
+ * bytes intact, and resume after any cookie. */
+static void test_dirs_many_long_names(void **state)
+{
+	vfs *v = conf_vfs(state);
+	char name[256], path[300];
+	char *seen = calloc(300, 1);
+	vfs_dirent de, mid;
+	int fd, n = 0, rc;
+
+	assert_non_null(seen);
+	conf_mkdir(v, "/long");
+	for (int i = 0; i < 300; i++) {
+		memset(name, 'a' + i % 26, 255);
+		snprintf(name, 6, "%05d", i);
+		name[5] = '_';
+		name[255] = '\0';
+		snprintf(path, sizeof path, "/long/%s", name);
+		conf_put(v, path, name);
+	}
+	fd = vfs_opendir(v, "/long");
+	assert_true(fd >= 0);
+	memset(&mid, 0, sizeof mid);
+	while ((rc = vfs_readdir(v, fd, &de)) == 1) {
+		if (de.name[0] == '.') {
+			continue;
+		}
+		int i = atoi(de.name);
+		assert_true(i >= 0 && i < 300);
+		assert_int_equal(de.namelen, 255);
+		assert_int_equal(de.name[255], '\0');
+		for (int k = 6; k < 255; k++) {
+			assert_int_equal(de.name[k], 'a' + i % 26);
+		}
+		assert_int_equal(seen[i], 0);
+		seen[i] = 1;
+		if (++n == 150) {
+			mid = de;
+		}
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 300);
+	/* Resume from the middle: exactly the other 150 remain. */
+	assert_int_equal(vfs_dir_seek(v, fd, mid.off), 0);
+	n = 0;
+	while (vfs_readdir(v, fd, &de) == 1) {
+		n++;
+	}
+	assert_int_equal(n, 150);
+	assert_int_equal(vfs_close(v, fd), 0);
+	snprintf(path, sizeof path, "/long/%s", mid.name);
+	conf_expect_str(v, path, mid.name);
+	free(seen);
+}
+
 int conf_run_dirs(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +435,7 @@ int conf_run_dirs(void)
 	        CONF_TEST(test_dirs_dir_seek_resumes_after_cookie),
 	        CONF_TEST(test_dirs_dir_seek_cookie_survives_removal),
 	        CONF_TEST(test_dirs_readdir_during_mutation),
+	        CONF_TEST(test_dirs_many_long_names),
 	        CONF_TEST(test_dirs_readdir_of_removed_directory),
 	};
 	return cmocka_run_group_tests_name("dirs", tests, NULL, NULL);
