@@ -643,8 +643,8 @@ static void print_data_check(FILE *f, const diff_res *r)
 static const char case_helpers[] =
         "/* Helpers for the cases vfsdiff prints (tests/diff/gen.c and\n"
         " * run.c hold the originals). */\n"
-        "static void diff_fill(unsigned char *buf, size_t len, uint32_t "
-        "fill)\n"
+        "static inline void diff_fill(unsigned char *buf, size_t len,\n"
+        "                             uint32_t fill)\n"
         "{\n"
         "\tuint32_t x = fill * 2654435761u + 1;\n"
         "\n"
@@ -656,7 +656,7 @@ static const char case_helpers[] =
         "\t}\n"
         "}\n"
         "\n"
-        "static uint64_t diff_hash(const unsigned char *p, size_t n)\n"
+        "static inline uint64_t diff_hash(const unsigned char *p, size_t n)\n"
         "{\n"
         "\tuint64_t h = 0xcbf29ce484222325u;\n"
         "\n"
@@ -669,12 +669,12 @@ static const char case_helpers[] =
         "\n"
         "/* Names in the directory open at fd, sorted, each ending in "
         "'\\n'. */\n"
-        "static int diff_cmp(const void *a, const void *b)\n"
+        "static inline int diff_cmp(const void *a, const void *b)\n"
         "{\n"
         "\treturn strcmp(*(char *const *)a, *(char *const *)b);\n"
         "}\n"
         "\n"
-        "static const char *diff_flist(vfs *v, int fd)\n"
+        "static inline const char *diff_flist(vfs *v, int fd)\n"
         "{\n"
         "\tstatic vfs_dirent e[64];\n"
         "\tstatic char out[4096];\n"
@@ -695,7 +695,7 @@ static const char case_helpers[] =
         "\treturn out;\n"
         "}\n"
         "\n"
-        "static const char *diff_list(vfs *v, const char *path)\n"
+        "static inline const char *diff_list(vfs *v, const char *path)\n"
         "{\n"
         "\tint fd = vfs_opendir(v, path);\n"
         "\tconst char *out;\n"
@@ -712,13 +712,18 @@ void diff_print_case(FILE *f, diff_target *oracle, const diff_op *ops, size_t n,
 	bool open[DIFF_SLOTS] = {false};
 	diff_res r;
 
-	fprintf(f, "%s\n", case_helpers);
+	static bool helpers_printed;
+
+	if (!helpers_printed)
+		fprintf(f, "%s\n", case_helpers);
+	helpers_printed = true;
 	fprintf(f, "static void %s(void **state)\n{\n", name);
 	fprintf(f,
 	        "\tvfs *v = conf_vfs(state);\n"
 	        "\tint fd[%d] = {-1, -1, -1, -1, -1, -1};\n"
 	        "\tstatic unsigned char buf[%u];\n"
-	        "\tvfs_attr st;\n\n",
+	        "\tvfs_attr st;\n\n"
+	        "\t(void)fd;\n\t(void)buf;\n\t(void)st;\n",
 	        DIFF_SLOTS, DIFF_IO_MAX);
 	if (oracle->reset(oracle) < 0) {
 		fprintf(f, "\t/* (the oracle could not be reset) */\n}\n");

@@ -5,6 +5,8 @@
  * under test mounted at "/" (a disk store's directory and an SQLite
  * store's database live in a new directory below the scratch directory),
  * so that every run, and every trial while shrinking, starts from nothing.
+ * A disk store gets the `suid` option: without it, it drops setuid and
+ * setgid bits on purpose (backends/disk.c), where tmpfs keeps them.
  */
 #include "diff.h"
 
@@ -71,7 +73,8 @@ static int lib_reset(diff_target *t)
 			snprintf(spec, sizeof spec, "sqlite:%s/db.sqlite",
 			         p->dir);
 		else
-			snprintf(spec, sizeof spec, "%s:%s", p->kind, p->dir);
+			snprintf(spec, sizeof spec, "%s:%s%s", p->kind, p->dir,
+			         strcmp(p->kind, "disk") == 0 ? ",suid" : "");
 	}
 	rc = vfs_mount_spec(p->v, "/", spec, err, sizeof err);
 	if (rc < 0)

@@ -233,8 +233,9 @@ static int vfsdiff_mount(const vfsdiff_opts *o)
 			snprintf(spec, sizeof spec, "/=sqlite:%s/db.sqlite",
 			         daemon_.store);
 		else
-			snprintf(spec, sizeof spec, "/=%s:%s", o->store,
-			         daemon_.store);
+			snprintf(spec, sizeof spec, "/=%s:%s%s", o->store,
+			         daemon_.store,
+			         strcmp(o->store, "disk") == 0 ? ",suid" : "");
 		argv[n++] = "-m";
 		argv[n++] = spec;
 	}
