@@ -79,6 +79,7 @@ struct cli_cmd {
 	bool needs_vfs; /* false: runs without mounting anything */
 	int (*run)(cli *c, const cli_args *a);
 	const char *synopsis;
+	const char *summary; /* for the list in vfs --help */
 	const char *help;
 };
 
@@ -678,8 +679,9 @@ static int cmd_mkdir(cli *c, const cli_args *a)
 	return status;
 }
 
-/* Remove path and everything below it; reports and goes on. */
-static int rm_tree(cli *c, const char *path)
+/* Remove path and everything below it, or only what is below it when
+ * keep_self is set; reports and goes on. */
+static int rm_tree(cli *c, const char *path, bool keep_self)
 {
 	vfs_attr a;
 	dlist d;
@@ -703,12 +705,12 @@ static int rm_tree(cli *c, const char *path)
 			status = cli_fail(c, path, rc);
 			continue;
 		}
-		if (rm_tree(c, p) != CLI_EXIT_OK)
+		if (rm_tree(c, p, false) != CLI_EXIT_OK)
 			status = CLI_EXIT_FAIL;
 		free(p);
 	}
 	dlist_free(&d);
-	if (status != CLI_EXIT_OK)
+	if (status != CLI_EXIT_OK || keep_self)
 		return status;
 	rc = vfs_rmdir(c->v, path);
 	return rc < 0 ? cli_fail(c, path, rc) : CLI_EXIT_OK;
@@ -728,7 +730,13 @@ static int cmd_rm(cli *c, const cli_args *a)
 		if (force && vfs_lstat(c->v, p, &st) == -ENOENT)
 			continue;
 		if (recursive) {
-			if (rm_tree(c, p) != CLI_EXIT_OK)
+			/* The root cannot go; "rm -r /" empties it. */
+			char real[VFS_PATH_MAX];
+			bool root =
+			        vfs_realpath(c->v, p, real, sizeof real) > 0 &&
+			        strcmp(real, "/") == 0;
+
+			if (rm_tree(c, p, root) != CLI_EXIT_OK)
 				status = CLI_EXIT_FAIL;
 			continue;
 		}
@@ -2107,6 +2115,7 @@ static int cmd_help(cli *c, const cli_args *a);
 
 static const cli_cmd cli_cmds[] = {
         {"ls", "l", NULL, 0, 0, 64, true, cmd_ls, "ls [-l] [PATH]...",
+         "list directory entries",
          "List a directory's entries, sorted by name, one per line; \".\"\n"
          "and \"..\" are left out, names starting with a dot are shown.\n"
          "A PATH that is not a directory is shown itself. Mount points\n"
@@ -2117,40 +2126,47 @@ static const cli_cmd cli_cmds[] = {
          "      (as numbers: a store's ids need not be this host's\n"
          "      users), size (\"major, minor\" for devices), modification\n"
          "      time in local time, name, and \" -> TARGET\" for symlinks.\n"},
-        {"cat", "", NULL, 0, 1, 64, true, cmd_cat, "cat PATH...",
+        {"cat", "", NULL, 0, 1, 64, true, cmd_cat, "cat PATH...", "print files",
          "Write the contents of each file to standard output, in order.\n"
          "Symlinks are followed inside the namespace. FIFOs, sockets and\n"
          "device nodes are never opened (\"No such device or address\").\n"
          "A file that fails is reported and the others are still shown.\n"},
         {"get", "", NULL, 0, 1, 1, true, cmd_get, "get PATH",
+         "copy one file to standard output",
          "Copy one file, byte for byte, to standard output, for use in a\n"
          "redirection or a pipe: vfs -m /=sqlite:t.db get /a.png >a.png\n"
          "A directory is refused (\"Is a directory\").\n"},
         {"put", "", NULL, 0, 1, 1, true, cmd_put, "put PATH",
+         "copy standard input into a file",
          "Copy standard input into the file PATH, created if missing (mode\n"
          "0666 less this process's umask) or truncated, as a shell's \">\"\n"
          "redirection does: an existing file keeps its mode, owner and\n"
          "other links. The parent directory must exist.\n"},
         {"mkdir", "p", NULL, 0, 1, 64, true, cmd_mkdir, "mkdir [-p] PATH...",
+         "create directories",
          "Create each directory with mode 0777 less this process's umask.\n"
          "\n"
          "  -p  create missing parents as well, and accept a directory\n"
          "      that exists already.\n"},
         {"rm", "rf", NULL, 0, 1, 64, true, cmd_rm, "rm [-r] [-f] PATH...",
+         "remove names (-r: whole trees)",
          "Remove each name. A symlink is removed itself, never its target.\n"
          "An open file in another process of a shared store stays readable\n"
          "there until closed.\n"
          "\n"
-         "  -r  remove directories and everything below them; mount points\n"
-         "      below cannot be removed (\"Device or resource busy\") and\n"
-         "      keep their parents.\n"
+         "  -r  remove directories and everything below them. Mount points\n"
+         "      are crossed (their contents go) but cannot be removed\n"
+         "      themselves (\"Device or resource busy\"), so their parents\n"
+         "      stay. \"rm -r /\" empties the root, which itself stays.\n"
          "  -f  say nothing about names that do not exist.\n"},
         {"mv", "", NULL, 0, 2, 2, true, cmd_mv, "mv FROM TO",
+         "rename, or move into a directory",
          "Rename FROM to TO, replacing TO if it is a file or an empty\n"
          "directory. When TO is an existing directory, FROM moves into it\n"
          "under its own name. Moving across mounts is refused\n"
          "(\"Invalid cross-device link\"), as is moving a mount point.\n"},
         {"ln", "s", NULL, 0, 2, 2, true, cmd_ln, "ln [-s] TARGET PATH",
+         "make a hard link (-s: a symbolic link)",
          "Create PATH as a hard link to the file TARGET. When PATH is an\n"
          "existing directory, the link is made inside it under TARGET's\n"
          "last component.\n"
@@ -2160,6 +2176,7 @@ static const cli_cmd cli_cmds[] = {
          "      absolute TARGET starts at the namespace's \"/\" and \"..\"\n"
          "      never leaves it, whatever store holds the link.\n"},
         {"stat", "L", NULL, 0, 1, 64, true, cmd_stat, "stat [-L] PATH...",
+         "show attributes",
          "Show each entry's attributes: size, blocks, type, device (the\n"
          "mount), inode number (unique in the namespace), links, mode,\n"
          "owner, and access, modification and change times with\n"
@@ -2167,10 +2184,12 @@ static const cli_cmd cli_cmds[] = {
          "\n"
          "  -L  follow a final symlink and show its target's attributes.\n"},
         {"tree", "", NULL, 0, 0, 1, true, cmd_tree, "tree [PATH]",
+         "draw a directory tree",
          "Draw the tree below PATH (\"/\" by default) with ASCII lines,\n"
          "entries sorted by name, symlinks as \"NAME -> TARGET\" (never\n"
          "followed), then a count of directories and other entries.\n"},
         {"import", "", NULL, 0, 2, 2, true, cmd_import, "import HOSTDIR PATH",
+         "copy a host directory in",
          "Copy the host directory HOSTDIR into the namespace at PATH, which\n"
          "must be missing (it is created; its parent must exist) or an\n"
          "empty directory: nothing is merged or overwritten. PATH then\n"
@@ -2190,6 +2209,7 @@ static const cli_cmd cli_cmds[] = {
          "the exit status is then 1. On a terminal, copies that run over a\n"
          "second show a progress line on standard error.\n"},
         {"export", "", NULL, 0, 2, 2, true, cmd_export, "export PATH HOSTDIR",
+         "copy a directory out to the host",
          "Copy the namespace directory PATH to the host directory HOSTDIR,\n"
          "keeping what import keeps (file kinds, hard links, modes, access\n"
          "and modification times, and owners when run as root). HOSTDIR\n"
@@ -2207,7 +2227,7 @@ static const cli_cmd cli_cmds[] = {
          "\n"
          "Errors, the exit status and the progress line are as for import.\n"},
         {"watch", "r", "json", 'J', 1, 1, true, cmd_watch,
-         "watch [-r] [--json] PATH",
+         "watch [-r] [--json] PATH", "print changes as they happen",
          "Print one line per change at or below PATH until interrupted by\n"
          "SIGINT, SIGTERM or SIGHUP (exit status 0). Each line is\n"
          "\"KIND PATH\" with PATH absolute in the namespace; a rename seen\n"
@@ -2240,7 +2260,7 @@ static const cli_cmd cli_cmds[] = {
          "          Bytes of a name that are not valid UTF-8 become\n"
          "          U+FFFD.\n"},
         {"fsck", "r", "repair", 'r', 0, 0, false, cmd_fsck,
-         "fsck [-r|--repair]",
+         "fsck [-r|--repair]", "check and repair SQLite stores",
          "Check every SQLite store given with -m (other stores are skipped;\n"
          "nothing is mounted, so a store too damaged to mount can still be\n"
          "checked): SQLite's integrity check, the schema, inodes, names,\n"
@@ -2258,7 +2278,7 @@ static const cli_cmd cli_cmds[] = {
          "Exit status: 0 when every store is clean (or fully repaired), 1\n"
          "when problems remain or a store cannot be checked.\n"},
         {"help", "", NULL, 0, 0, 1, false, cmd_help, "help [COMMAND]",
-         "Show the help for COMMAND, or for vfs itself.\n"},
+         "show help", "Show the help for COMMAND, or for vfs itself.\n"},
 };
 
 #define CLI_NCMDS (sizeof cli_cmds / sizeof cli_cmds[0])
@@ -2286,8 +2306,8 @@ static const char cli_help_text[] =
         "                 options (memory: size=64M, inodes=100000,\n"
         "                 maxfile=1G; disk: devices, suid, xdev, noatime).\n"
         "                 A ',' or '\\' in a file name is escaped with '\\'.\n"
-        "  -h, --help     show this help; \"vfs COMMAND --help\" shows a\n"
-        "                 command's\n"
+        "  -h, --help     show this help (\"vfs COMMAND --help\" and\n"
+        "                 \"vfs help COMMAND\" show a command's)\n"
         "  --version      show the version\n"
         "\n"
         "At least one -m is required (fsck reads its stores from -m as\n"
@@ -2337,12 +2357,9 @@ static void print_help(void)
 
 	list[0] = '\0';
 	for (size_t i = 0; i < CLI_NCMDS && used < sizeof list; i++) {
-		const char *h = cli_cmds[i].help;
-		const char *nl = strchr(h, '\n');
 		int n = snprintf(list + used, sizeof list - used,
-		                 "  %-26s %.*s\n", cli_cmds[i].synopsis,
-		                 (int)(nl != NULL ? nl - h : (int)strlen(h)),
-		                 h);
+		                 "  %-26s %s\n", cli_cmds[i].synopsis,
+		                 cli_cmds[i].summary);
 
 		if (n > 0)
 			used += (size_t)n;

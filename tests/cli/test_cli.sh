@@ -253,6 +253,10 @@ vrun mkdir -p /d/e ';' put /d/e/f ';' put /g ';' rm /g ';' rm /d
 expect "rm of a directory without -r" 1 "" "vfs: rm /d: Is a directory"
 vrun mkdir -p /d/e/f ';' put /d/e/f/x ';' ln -s x /d/l ';' rm -r /d ';' ls /
 expect "rm -r" 0 ""
+vrun mkdir -p /a/b ';' put /c ';' rm -r / ';' ls /
+expect "rm -r / empties the root" 0 ""
+vrun -m /m=memory mkdir -p /a /m/x ';' rm -r / ';' ls /
+expect "rm -r cannot remove a mount point" 1 "" "vfs: rm /m: Device or resource busy"
 vrun rm /nope
 expect "rm of a missing name" 1 "" "vfs: rm /nope: No such file or directory"
 vrun rm -f /nope ';' rm -rf /nope
