@@ -1756,6 +1756,119 @@ static void json_num(double v)
 		printf("%.6g", v);
 }
 
+/*
+ * The goals issue 8 sets, checked against this run. A ratio goal is met
+ * at or above its value; an absolute one (time) below it.
+ */
+static const struct {
+	const char *target;
+	int metric;
+	double goal;
+	bool absolute; /* compare the value (per_comp: per component) */
+	bool per_comp;
+} bench_goals[] = {
+        {"lib-memory", M_CREATE, 2.0, false, false},
+        {"lib-memory", M_STAT, 2.0, false, false},
+        {"lib-memory", M_UNLINK, 2.0, false, false},
+        {"lib-memory", M_SEQ_WRITE, 1.0, false, false},
+        {"lib-memory", M_SEQ_READ, 1.0, false, false},
+        {"lib-memory", M_WALK, 50.0, true, true},
+        {"lib-memory", M_EV_LAT_P99, 1000.0, true, false},
+        {"fuse-memory", M_SEQ_WRITE, 0.7, false, false},
+        {"fuse-memory", M_SEQ_READ_COLD, 0.7, false, false},
+        {"fuse-memory", M_RAND_READ, 0.1, false, false},
+        {"fuse-memory", M_CREATE, 0.1, false, false},
+        {"fuse-memory", M_STAT, 0.5, false, false},
+        {"fuse-sqlite", M_SEQ_WRITE, 0.2, false, false},
+        {"fuse-sqlite", M_SMALL_WRITE, 0.1, false, false},
+        {"fuse-sqlite", M_SMALL_READ, 0.1, false, false},
+};
+#define NGOALS (sizeof bench_goals / sizeof bench_goals[0])
+
+static const bench_target *target_named(const char *name)
+{
+	for (size_t i = 0; i < NTARGETS; i++)
+		if (strcmp(bench_targets[i].name, name) == 0)
+			return &bench_targets[i];
+	return NULL;
+}
+
+/* The figure a goal compares, or NAN when it was not measured. */
+static double goal_value(size_t g)
+{
+	const bench_target *t = target_named(bench_goals[g].target);
+	double v;
+
+	if (t == NULL || !t->selected || t->skip[0] != '\0')
+		return NAN;
+	if (!bench_goals[g].absolute)
+		return ratio(t, bench_goals[g].metric);
+	v = target_value(t, bench_goals[g].metric);
+	return bench_goals[g].per_comp ? v / WALK_COMPONENTS : v;
+}
+
+static bool goal_met(size_t g, double v)
+{
+	return bench_goals[g].absolute ? v < bench_goals[g].goal
+	                               : v >= bench_goals[g].goal;
+}
+
+static void goal_describe(size_t g, char *buf, size_t len)
+{
+	int m = bench_goals[g].metric;
+
+	if (bench_goals[g].absolute)
+		bprintf(buf, len, "%s %s%s < %g %s", bench_goals[g].target,
+		        bench_metrics[m].label,
+		        bench_goals[g].per_comp ? " per component" : "",
+		        bench_goals[g].goal,
+		        bench_goals[g].per_comp ? "ns" : bench_metrics[m].unit);
+	else
+		bprintf(buf, len, "%s %s >= %gx tmpfs", bench_goals[g].target,
+		        bench_metrics[m].label, bench_goals[g].goal);
+}
+
+static void print_goals(void)
+{
+	printf("\ngoals (issue 8):\n");
+	for (size_t g = 0; g < NGOALS; g++) {
+		char what[160];
+		double v = goal_value(g);
+
+		goal_describe(g, what, sizeof what);
+		if (isnan(v)) {
+			printf("  %-52s not measured\n", what);
+		} else if (bench_goals[g].absolute) {
+			printf("  %-52s %-6s (%.3g; %.2fx the limit)\n", what,
+			       goal_met(g, v) ? "met" : "MISSED", v,
+			       v / bench_goals[g].goal);
+		} else {
+			printf("  %-52s %-6s (%.2fx; %.0f%% of the goal)\n",
+			       what, goal_met(g, v) ? "met" : "MISSED", v,
+			       100 * v / bench_goals[g].goal);
+		}
+	}
+}
+
+static void json_goals(void)
+{
+	printf("  \"goals\": [");
+	for (size_t g = 0; g < NGOALS; g++) {
+		char what[160];
+		double v = goal_value(g);
+
+		goal_describe(g, what, sizeof what);
+		printf("%s\n    {\"goal\": ", g ? "," : "");
+		json_str(what);
+		printf(", \"value\": ");
+		json_num(v);
+		printf(", \"met\": %s}", isnan(v)         ? "null"
+		                         : goal_met(g, v) ? "true"
+		                                          : "false");
+	}
+	printf("\n  ],\n");
+}
+
 static void report_json(const char *machine, double others, const char *load0,
                         const char *load1)
 {
@@ -1781,7 +1894,9 @@ static void report_json(const char *machine, double others, const char *load0,
 	json_str(load0);
 	printf(", \"loadavg_after\": ");
 	json_str(load1);
-	printf("},\n  \"targets\": {");
+	printf("},\n");
+	json_goals();
+	printf("  \"targets\": {");
 	for (size_t i = 0; i < NTARGETS; i++) {
 		const bench_target *t = &bench_targets[i];
 
@@ -1846,6 +1961,7 @@ static void report_table(const char *machine, double others, const char *load0,
 	print_section("Library API (vfs_* calls)", 1, 3);
 	print_section("vfsmount (FUSE, plain syscalls on the mount)", 4, 6);
 
+	print_goals();
 	printf("\nnotes:\n");
 	for (size_t i = 0; i < NTARGETS; i++)
 		if (bench_targets[i].selected && bench_targets[i].skip[0])
