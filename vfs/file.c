@@ -299,18 +299,30 @@ int vfs__create_open(struct vfs_ctx *c, vfs_node *dir, const char *name,
 			goto fail;
 		}
 	} else {
+		vfs_attr pa;
+		bool have_pa = s->ops.getattr(s->state, dir->id, &pa) == 0;
+
 		rc = s->ops.mknod(s->state, dir->id, name, &nn, &id, attr);
 		if (rc == 0)
 			rc = vfs__node_get(c->v, dir->mnt, id, S_IFREG, NULL,
 			                   &node);
 		if (rc == 0 && s->ops.open != NULL)
 			rc = s->ops.open(s->state, id, acc, &fh);
-		if (rc < 0) {
-			/* Take the new name away again. */
-			if (node != NULL)
-				s->ops.unlink(s->state, dir->id, name);
-			goto fail;
+		if (rc < 0 && node != NULL) {
+			/* Take the new name away again, and give the directory
+			 * back its times (only ctime shows it was touched). */
+			s->ops.unlink(s->state, dir->id, name);
+			if (have_pa) {
+				vfs_setattr back = {.valid = VFS_SET_ATIME |
+				                             VFS_SET_MTIME,
+				                    .atime = pa.atime,
+				                    .mtime = pa.mtime};
+
+				s->ops.setattr(s->state, dir->id, &back, &pa);
+			}
 		}
+		if (rc < 0)
+			goto fail;
 	}
 	vfs__attr_fix(dir->mnt, attr);
 	{
