@@ -7,6 +7,7 @@
 #include "conf.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -597,10 +598,21 @@ static void test_mounts_path_resolution(void **state)
 
 typedef struct conf_mount_race {
 	vfs *v;
-	volatile int stop;
-	int bad;
+	atomic_int stop;
+	atomic_int bad;
+	pthread_mutex_t lock; /* protects note */
 	char note[128];
 } conf_mount_race;
+
+static void conf_race_bad(conf_mount_race *r, const char *what, int64_t rc)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->bad++ == 0) {
+		snprintf(r->note, sizeof r->note, "%s: %lld", what,
+		         (long long)rc);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
 
 static void *conf_mounter(void *arg)
 {
@@ -609,20 +621,18 @@ static void *conf_mounter(void *arg)
 	for (int i = 0; i < 200; i++) {
 		int rc = vfs_mount_spec(r->v, "/m", "memory", NULL, 0);
 		if (rc != 0) {
-			snprintf(r->note, sizeof r->note, "mount: %d", rc);
-			r->bad++;
+			conf_race_bad(r, "mount", rc);
 			break;
 		}
 		while ((rc = vfs_mount_remove(r->v, "/m")) == -EBUSY) {
 			;
 		}
 		if (rc != 0) {
-			snprintf(r->note, sizeof r->note, "unmount: %d", rc);
-			r->bad++;
+			conf_race_bad(r, "unmount", rc);
 			break;
 		}
 	}
-	r->stop = 1;
+	atomic_store(&r->stop, 1);
 	return NULL;
 }
 
@@ -631,21 +641,20 @@ static void *conf_mount_walker(void *arg)
 	conf_mount_race *r = arg;
 	vfs_attr a;
 
-	while (!r->stop) {
+	while (!atomic_load(&r->stop)) {
 		int fd = vfs_open(r->v, "/m/f", O_RDWR | O_CREAT, 0644);
 		if (fd >= 0) {
-			if (vfs_pwrite(r->v, fd, "x", 1, 0) != 1) {
-				r->bad++;
+			int64_t n = vfs_pwrite(r->v, fd, "x", 1, 0);
+			if (n != 1) {
+				conf_race_bad(r, "pwrite", n);
 			}
 			vfs_close(r->v, fd);
 		} else if (fd != -ENOENT) {
-			snprintf(r->note, sizeof r->note, "open: %d", fd);
-			r->bad++;
+			conf_race_bad(r, "open", fd);
 		}
 		int rc = vfs_stat(r->v, "/m", &a);
 		if (rc != 0 && rc != -ENOENT) {
-			snprintf(r->note, sizeof r->note, "stat: %d", rc);
-			r->bad++;
+			conf_race_bad(r, "stat", rc);
 		}
 	}
 	return NULL;
@@ -659,6 +668,7 @@ static void test_mounts_mount_while_walking(void **state)
 	pthread_t t[3];
 
 	memset(&r, 0, sizeof r);
+	pthread_mutex_init(&r.lock, NULL);
 	r.v = conf_vfs(state);
 	assert_int_equal(pthread_create(&t[0], NULL, conf_mounter, &r), 0);
 	assert_int_equal(pthread_create(&t[1], NULL, conf_mount_walker, &r), 0);
@@ -666,8 +676,10 @@ static void test_mounts_mount_while_walking(void **state)
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 	}
-	if (r.bad != 0) {
-		fail_msg("%d unexpected results, e.g. %s", r.bad, r.note);
+	pthread_mutex_destroy(&r.lock);
+	if (atomic_load(&r.bad) != 0) {
+		fail_msg("%d unexpected results, e.g. %s", atomic_load(&r.bad),
+		         r.note);
 	}
 	assert_int_equal(vfs_stat(r.v, "/m", &(vfs_attr){0}), -ENOENT);
 	assert_int_equal(vfs_mount_remove(r.v, "/m"), -ENOENT);

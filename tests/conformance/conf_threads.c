@@ -8,6 +8,7 @@
 #include "conf.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -487,7 +488,7 @@ static void test_threads_read_while_unlinked(void **state)
 	assert_int_equal(vfs_close(v, fd), 0);
 }
 
-static volatile int conf_stop_flag;
+static atomic_int conf_stop_flag;
 
 static void *conf_fd_churner(void *arg)
 {
@@ -506,7 +507,7 @@ static void *conf_fd_churner(void *arg)
 			conf_worker_fail(w, "close", rc);
 		}
 	}
-	conf_stop_flag = 1;
+	atomic_store(&conf_stop_flag, 1);
 	return NULL;
 }
 
@@ -518,7 +519,7 @@ static void *conf_fd_prober(void *arg)
 	char buf[8];
 
 	pthread_barrier_wait(w->start);
-	while (!conf_stop_flag) {
+	while (!atomic_load(&conf_stop_flag)) {
 		for (int fd = 0; fd < 16; fd++) {
 			/* Descriptors come and go under us: any of these
 			 * answers is fine, a crash or a wrong type is not. */
@@ -554,7 +555,7 @@ static void test_threads_descriptor_table_races(void **state)
 
 	conf_mkdir(v, "/dd");
 	conf_put(v, "/dd/f", "four");
-	conf_stop_flag = 0;
+	atomic_store(&conf_stop_flag, 0);
 	conf_run_workers(v, conf_fd_mixed, 2000);
 	conf_expect_str(v, "/dd/f", "four");
 }
