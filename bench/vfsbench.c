@@ -1040,7 +1040,9 @@ static void wl_seq_rand(bench_target *t, int rep, char *buf)
 		fail(t, "fsync", path, rc);
 		return;
 	}
-	RUN(t, rep, M_SEQ_WRITE) = (double)B.seq_bytes / MIB / (t1 - t0);
+	if (B.workloads & W_SEQ)
+		RUN(t, rep, M_SEQ_WRITE) =
+		        (double)B.seq_bytes / MIB / (t1 - t0);
 
 	/* Cached: the data was just written. */
 	t0 = now();
@@ -1050,9 +1052,10 @@ static void wl_seq_rand(bench_target *t, int rep, char *buf)
 		fail(t, "read", path, r < 0 ? r : -EIO);
 		return;
 	}
-	RUN(t, rep, M_SEQ_READ) = (double)B.seq_bytes / MIB / (t1 - t0);
+	if (B.workloads & W_SEQ)
+		RUN(t, rep, M_SEQ_READ) = (double)B.seq_bytes / MIB / (t1 - t0);
 
-	if (cold_possible(t)) {
+	if (cold_possible(t) && (B.workloads & W_SEQ)) {
 		/* The file is clean after fsync; syncfs covers the rest of
 		 * this filesystem without waiting on every disk. */
 		syncfs(t->dirfd);
@@ -1364,7 +1367,7 @@ static void *ev_thread(void *arg)
 		uint64_t got = 0;
 		bool over = false;
 		int64_t n;
-		double t;
+		double t = 0;
 
 		p.revents = 0;
 		if (poll(&p, 1, 50) <= 0)
@@ -1381,6 +1384,8 @@ static void *ev_thread(void *arg)
 			}
 			if (n <= 0)
 				break;
+			if (t == 0)
+				t = now(); /* the batch reached us */
 			/* Both record formats have wd, mask, cookie, len
 			 * then the name: vfs_event follows inotify. */
 			while (off + sizeof(vfs_event) <= (size_t)n) {
@@ -1395,7 +1400,8 @@ static void *ev_thread(void *arg)
 				off += sizeof e + e.len;
 			}
 		}
-		t = now();
+		if (t == 0 && n == 0)
+			continue; /* woken with nothing to read */
 		pthread_mutex_lock(&c->mu);
 		c->received += got;
 		c->last = t;
