@@ -8,7 +8,16 @@
  * /proc/self/fd/N of an O_PATH descriptor the store opened safely: that
  * magic link leads to the inode the descriptor holds, not to a path, so a
  * watch never follows a symlink planted in the host tree. (IN_DONT_FOLLOW
- * would stop at the magic link itself.) The
+ * would stop at the magic link itself.)
+ *
+ * A watched directory is pinned: the bridge holds its node, so that the
+ * names inotify reports can be looked up in it and new subdirectories
+ * scanned. A pinned directory keeps its host inode referenced, and the
+ * kernel sends IN_DELETE_SELF only when the last reference goes, so the
+ * bridge reports a pinned directory's removal itself: when a directory
+ * entry of that mount is deleted or moved away, pinned directories whose
+ * link count fell to zero are reported gone. Files are not pinned, and
+ * the kernel reports their removal as it does for any watcher. The
  * bridge holds a node reference for each (counted apart, so a watched
  * mount can still be unmounted), and counts users so two watches on one
  * directory share an inotify watch.
@@ -40,11 +49,12 @@
 struct iw {
 	struct iw *next;
 	int wd;
-	bool dead; /* the kernel dropped it (IN_IGNORED) */
+	bool dead;   /* the kernel dropped it (IN_IGNORED) */
+	bool reaped; /* reported gone by iw_reap */
 	uint32_t users;
 	struct vfs_mount *mnt;
 	uint64_t id;
-	vfs_node *node; /* one reference */
+	vfs_node *node; /* one reference for a directory, else NULL */
 };
 
 struct vfs_inotify {
@@ -114,6 +124,38 @@ static uint32_t iw_translate(uint32_t m)
 	return 0;
 }
 
+/* Report pinned directories of mnt that have no link left. */
+static void iw_reap(struct vfs_inotify *in, struct vfs_mount *mnt)
+{
+	vfs_store *s = mnt->store;
+
+	for (;;) {
+		uint64_t gone = VFS__NOID;
+
+		pthread_mutex_lock(&in->lock);
+		for (size_t i = 0; i < IW_BUCKETS && gone == VFS__NOID; i++) {
+			for (struct iw *e = in->by_wd[i]; e != NULL;
+			     e = e->next) {
+				vfs_attr a;
+
+				if (e->mnt != mnt || e->node == NULL ||
+				    e->reaped)
+					continue;
+				if (s->ops.getattr(s->state, e->id, &a) == 0 &&
+				    a.nlink == 0) {
+					e->reaped = true;
+					gone = e->id;
+					break;
+				}
+			}
+		}
+		pthread_mutex_unlock(&in->lock);
+		if (gone == VFS__NOID)
+			return;
+		vfs__watch_deliver_gone(in->v, mnt, gone);
+	}
+}
+
 static void iw_dispatch(struct vfs_inotify *in, const struct inotify_event *ie)
 {
 	vfs *v = in->v;
@@ -158,6 +200,9 @@ static void iw_dispatch(struct vfs_inotify *in, const struct inotify_event *ie)
 			return;
 		}
 		vfs__watch_deliver(v, &e);
+		if ((kind & (VFS_EV_DELETE | VFS_EV_MOVED_FROM)) &&
+		    (e.mask & VFS_EV_ISDIR))
+			iw_reap(in, e.mnt);
 		return;
 	}
 	if (kind == VFS_EV_DELETE_SELF)
@@ -294,9 +339,11 @@ int vfs__inotify_watch(vfs *v, vfs_node *node)
 	e->users = 1;
 	e->mnt = mnt;
 	e->id = node->id;
-	e->node = node;
-	vfs__node_hold(v, node);
-	atomic_fetch_add(&mnt->watch_refs, 1);
+	if (S_ISDIR(node->type)) {
+		e->node = node;
+		vfs__node_hold(v, node);
+		atomic_fetch_add(&mnt->watch_refs, 1);
+	}
 	pthread_mutex_lock(&in->lock);
 	e->next = *iw_slot(in, wd);
 	*iw_slot(in, wd) = e;
@@ -321,8 +368,10 @@ void vfs__inotify_unwatch(vfs *v, struct vfs_mount *mnt, uint64_t id)
 	if (!e->dead)
 		inotify_rm_watch(in->fd, e->wd);
 	pthread_mutex_unlock(&in->lock);
-	atomic_fetch_sub(&mnt->watch_refs, 1);
-	vfs__node_put(v, e->node);
+	if (e->node != NULL) {
+		atomic_fetch_sub(&mnt->watch_refs, 1);
+		vfs__node_put(v, e->node);
+	}
 	free(e);
 }
 

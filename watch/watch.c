@@ -604,13 +604,16 @@ void vfs__watch_overflow(vfs *v)
 
 void vfs__watch_gone(vfs *v, struct vfs_mount *mnt, uint64_t node, bool isdir)
 {
-	(void)isdir;
 	if (!vfs__watching(v) || mnt == NULL)
 		return;
-	if (mnt->host_events)
+	if (mnt->host_events) {
 		vfs__inotify_sync(v);
-	else
-		vfs__watch_deliver_gone(v, mnt, node);
+		/* The kernel holds back IN_DELETE_SELF of a directory the
+		 * bridge pins; report it here, after the DELETE. */
+		if (!isdir)
+			return;
+	}
+	vfs__watch_deliver_gone(v, mnt, node);
 }
 
 void vfs__watch_deliver_gone(vfs *v, struct vfs_mount *mnt, uint64_t node)
