@@ -123,6 +123,7 @@ int conf_run_perms(void);
 int conf_run_mounts(void);
 int conf_run_nodes(void);
 int conf_run_threads(void);
+int conf_run_model(void);
 int conf_run_watch(void);
 
 #endif

@@ -425,6 +425,7 @@ int main(int argc, char **argv)
 	failed += conf_run_perms();
 	failed += conf_run_mounts();
 	failed += conf_run_nodes();
+	failed += conf_run_model();
 	failed += conf_run_threads();
 #ifdef CONF_HAVE_WATCH
 	failed += conf_run_watch();

@@ -67,6 +67,10 @@ static void test_rename_directories(void **state)
 	assert_int_equal(vfs_rename(v, "/d", "/d/sub/inner", 0), -EINVAL);
 	assert_int_equal(vfs_rename(v, "/d", "/d/sub", 0), -EINVAL);
 	assert_int_equal(vfs_rename(v, "/d/sub", "/d", 0), -ENOTEMPTY);
+	/* A file onto its own parent: the ancestor check comes first. */
+	assert_int_equal(vfs_rename(v, "/d/f", "/d", 0), -ENOTEMPTY);
+	assert_int_equal(vfs_rename(v, "/d/f", "/d", VFS_RENAME_EXCHANGE),
+	                 -EINVAL);
 	assert_int_equal(vfs_rename(v, "/d", "/d/sub", VFS_RENAME_EXCHANGE),
 	                 -EINVAL);
 	/* Replacing an empty directory works. */
