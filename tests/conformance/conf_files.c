@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -829,6 +830,87 @@ static void test_files_sqlite_orphan_reclaimed_after_crash(void **state)
 	conf_reopen(state, NULL);
 }
 
+/*
+ * A writer killed at an arbitrary moment (SIGKILL) leaves a store where
+ * every call that returned is there and the store is consistent: each
+ * call is atomic (DESIGN.md, decision 10). The child creates /f<i> and
+ * then records i in /counter, in a loop, until it is killed.
+ */
+static void test_files_killed_writer_leaves_completed_calls(void **state)
+{
+	conf_state *st = *state;
+	char p[32], buf[16];
+	pid_t pid;
+	int status;
+
+	if (conf_is("memory")) {
+		skip();
+	}
+	vfs_free(st->v);
+	st->v = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		vfs *c;
+		if (vfs_new(&c, NULL) != 0 ||
+		    vfs_mount_spec(c, "/", st->spec, NULL, 0) != 0) {
+			_exit(10);
+		}
+		int fd = vfs_open(c, "/counter", O_RDWR | O_CREAT, 0644);
+		if (fd < 0) {
+			_exit(11);
+		}
+		for (int i = 1;; i++) {
+			char name[32], val[16];
+			snprintf(name, sizeof name, "/f%d", i);
+			int f = vfs_open(c, name, O_WRONLY | O_CREAT | O_EXCL,
+			                 0644);
+			if (f < 0 || vfs_close(c, f) != 0) {
+				_exit(12);
+			}
+			snprintf(val, sizeof val, "%08d", i);
+			if (vfs_pwrite(c, fd, val, 8, 0) != 8) {
+				_exit(13);
+			}
+		}
+	}
+	conf_sleep_ms(400);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	vfs *v = conf_reopen(state, NULL);
+	int fd = vfs_open(v, "/counter", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	int64_t n = vfs_pread(v, fd, buf, sizeof buf, 0);
+	assert_int_equal(vfs_close(v, fd), 0);
+	int count = 0;
+	if (n == 8) {
+		buf[8] = '\0';
+		count = atoi(buf);
+	} else {
+		assert_int_equal(n, 0);
+	}
+	assert_true(count > 0); /* the writer did get going */
+	for (int i = 1; i <= count; i++) {
+		snprintf(p, sizeof p, "/f%d", i);
+		assert_int_equal(conf_lstat(v, p).mode, S_IFREG | 0644);
+	}
+	/* At most the one file whose counter update had not returned. */
+	snprintf(p, sizeof p, "/f%d", count + 2);
+	assert_int_equal(vfs_lstat(v, p, &(vfs_attr){0}), -ENOENT);
+	if (conf_is("sqlite")) {
+		char report[2048] = "";
+		vfs_free(v);
+		st->v = NULL;
+		int rc = vfs_sqlite_fsck(conf_store_file(state), 0, report,
+		                         sizeof report);
+		if (rc != 0) {
+			fail_msg("fsck after SIGKILL: %d: %s", rc, report);
+		}
+		conf_reopen(state, NULL);
+	}
+}
+
 static void test_files_special_files_enxio(void **state)
 {
 	vfs *v = conf_vfs(state);
@@ -881,6 +963,7 @@ int conf_run_files(void)
 	        CONF_TEST(test_files_data_survives_reopen),
 	        CONF_TEST(test_files_sqlite_fsck_clean),
 	        CONF_TEST(test_files_sqlite_orphan_reclaimed_after_crash),
+	        CONF_TEST(test_files_killed_writer_leaves_completed_calls),
 	        CONF_TEST(test_files_special_files_enxio),
 	};
 	return cmocka_run_group_tests_name("files", tests, NULL, NULL);

@@ -379,14 +379,14 @@ int main(int argc, char **argv)
 	return bad != 0;
 }
 #else
-static void test_model_namespace_calls_match_kernel_rules(void **state)
+static void conf_model_check(void **state, uint64_t seed)
 {
 	vfs *v = conf_vfs(state);
 	conf_model m;
 	vfs_attr a;
 	char *ls;
 
-	if (m_run(v, &m, 0x2545f4914f6cdd1dull, 3000) != 0) {
+	if (m_run(v, &m, seed, 3000) != 0) {
 		fail_msg("calls disagreed with the model (see above)");
 	}
 	/* The final tree, link counts, inode sharing and contents. */
@@ -427,10 +427,21 @@ static void test_model_namespace_calls_match_kernel_rules(void **state)
 	free(ls);
 }
 
+static void test_model_namespace_calls_match_kernel_rules(void **state)
+{
+	conf_model_check(state, 0x2545f4914f6cdd1dull);
+}
+
+static void test_model_namespace_second_seed(void **state)
+{
+	conf_model_check(state, 12345);
+}
+
 int conf_run_model(void)
 {
 	const struct CMUnitTest tests[] = {
 	        CONF_TEST(test_model_namespace_calls_match_kernel_rules),
+	        CONF_TEST(test_model_namespace_second_seed),
 	};
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
