@@ -1094,17 +1094,20 @@ static int memfs_rename(void *store, uint64_t olddirid, const char *oldname,
 	}
 	if (src == dst)
 		goto out; /* the same node: nothing changes */
+	/* Linux's order: the source may not be an ancestor of the target's
+	 * directory (EINVAL), nor the target one of the source's (ENOTEMPTY,
+	 * EINVAL for an exchange), before the types are compared. */
 	if (S_ISDIR(src->mode) && od != nd && memfs_is_ancestor(src, nd)) {
 		rc = -EINVAL;
 		goto out;
 	}
+	if (dst && S_ISDIR(dst->mode) && od != nd &&
+	    memfs_is_ancestor(dst, od)) {
+		rc = (flags & VFS_RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
+		goto out;
+	}
 
 	if (flags & VFS_RENAME_EXCHANGE) {
-		if (S_ISDIR(dst->mode) && od != nd &&
-		    memfs_is_ancestor(dst, od)) {
-			rc = -EINVAL;
-			goto out;
-		}
 		ode->node = dst;
 		nde->node = src;
 		memfs_reparent(src, od, nd);

@@ -1539,15 +1539,18 @@ static int64_t sqlfs_rename_tx(sqlfs_store *st, void *arg)
 		if (anc)
 			return -EINVAL;
 	}
+	/* The target may not be an ancestor of the source either (Linux
+	 * checks both before comparing types). */
+	if (have_dst && S_ISDIR(dst.mode) && od.ino != nd->ino) {
+		rc = sqlfs_is_ancestor(st, dst.ino, od.ino, &anc);
+		if (rc < 0)
+			return rc;
+		if (anc)
+			return (a->flags & VFS_RENAME_EXCHANGE) ? -EINVAL
+			                                        : -ENOTEMPTY;
+	}
 
 	if (a->flags & VFS_RENAME_EXCHANGE) {
-		if (S_ISDIR(dst.mode) && od.ino != nd->ino) {
-			rc = sqlfs_is_ancestor(st, dst.ino, od.ino, &anc);
-			if (rc < 0)
-				return rc;
-			if (anc)
-				return -EINVAL;
-		}
 		if (dst.ino == od.ino || dst.ino == nd->ino)
 			return -EIO;
 		rc = sqlfs_dname_op(st, S_DSETINO, a->olddir, a->oldname,

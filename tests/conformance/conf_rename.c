@@ -69,6 +69,11 @@ static void test_rename_directories(void **state)
 	assert_int_equal(vfs_rename(v, "/d/sub", "/d", 0), -ENOTEMPTY);
 	/* A file onto its own parent: the ancestor check comes first. */
 	assert_int_equal(vfs_rename(v, "/d/f", "/d", 0), -ENOTEMPTY);
+	conf_put(v, "/d/sub/g", "g");
+	assert_int_equal(vfs_rename(v, "/d/sub/g", "/d", 0), -ENOTEMPTY);
+	assert_int_equal(vfs_rename(v, "/d/sub/g", "/d", VFS_RENAME_EXCHANGE),
+	                 -EINVAL);
+	assert_int_equal(vfs_unlink(v, "/d/sub/g"), 0);
 	assert_int_equal(vfs_rename(v, "/d/f", "/d", VFS_RENAME_EXCHANGE),
 	                 -EINVAL);
 	assert_int_equal(vfs_rename(v, "/d", "/d/sub", VFS_RENAME_EXCHANGE),
@@ -213,7 +218,7 @@ static void test_rename_errors_leave_both_names(void **state)
 
 int conf_run_rename(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_rename_file_keeps_inode_and_data),
 	        CONF_TEST(test_rename_replaces_file),
 	        CONF_TEST(test_rename_directories),
@@ -223,5 +228,5 @@ int conf_run_rename(void)
 	        CONF_TEST(test_rename_bad_flags_einval),
 	        CONF_TEST(test_rename_errors_leave_both_names),
 	};
-	return cmocka_run_group_tests_name("rename", tests, NULL, NULL);
+	return CONF_RUN_GROUP("rename", tests);
 }
