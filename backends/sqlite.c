@@ -2090,9 +2090,12 @@ static int64_t sqlfs_write_tx(sqlfs_store *st, void *arg)
 		return -EINVAL;
 	if (a->size == 0)
 		return 0;
-	if (a->size > (uint64_t)st->max_file_size ||
-	    a->off > st->max_file_size - (int64_t)a->size)
+	/* As Linux at s_maxbytes: a write that starts at the size limit
+	 * fails, one that crosses it writes what fits. */
+	if (a->off >= st->max_file_size)
 		return -EFBIG;
+	if (a->size > (uint64_t)(st->max_file_size - a->off))
+		a->size = (size_t)(st->max_file_size - a->off);
 	rc = sqlfs_check_room(st, a->size);
 	if (rc < 0)
 		return rc;

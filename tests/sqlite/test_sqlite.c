@@ -239,7 +239,9 @@ static void test_sqlite_limits_before_writing(void **state)
 	/* The database limit: 3 MiB of data in a 2 MiB database. */
 	fd = vfs_open(v, "/g", O_RDWR | O_CREAT, 0644);
 	assert_true(fd >= 0);
-	assert_int_equal(vfs_pwrite(v, fd, big, (1 << 20) + 1, 0), -EFBIG);
+	/* A write crossing maxfile writes what fits, as at s_maxbytes. */
+	assert_int_equal(vfs_pwrite(v, fd, big, (1 << 20) + 1, 0), 1 << 20);
+	assert_int_equal(vfs_ftruncate(v, fd, 0), 0);
 	assert_int_equal(vfs_pwrite(v, fd, big, 1000000, 0), 1000000);
 	assert_int_equal(vfs_close(v, fd), 0);
 	fd = vfs_open(v, "/h", O_RDWR | O_CREAT, 0644);
