@@ -43,13 +43,18 @@ int conf_teardown(void **state);
 #define CONF_TEST(f)                                                           \
 	cmocka_unit_test_setup_teardown(f, conf_setup, conf_teardown)
 
-/** Skip the running test unless the store under test is `kind`. */
-#define CONF_ONLY(kind)                                                        \
-	do {                                                                   \
-		if (!conf_is(kind)) {                                          \
-			skip();                                                \
-		}                                                              \
-	} while (0)
+/** A test that applies only to the store kinds named in `kinds` (a
+ *  space-separated list, such as "disk sqlite"); the others leave it out
+ *  of the run rather than count it as skipped. */
+#define CONF_TEST_ON(kinds, f)                                                 \
+	{                                                                      \
+#f, f, conf_setup, conf_teardown, (void *)(kinds)              \
+	}
+
+/** Run a group, leaving out the CONF_TEST_ON tests of other kinds. */
+int conf_run_group(const char *name, struct CMUnitTest *tests, size_t n);
+#define CONF_RUN_GROUP(name, tests)                                            \
+	conf_run_group(name, tests, sizeof(tests) / sizeof((tests)[0]))
 
 static inline vfs *conf_vfs(void **state)
 {

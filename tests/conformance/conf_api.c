@@ -250,7 +250,7 @@ static void test_api_path_check(void **state)
 
 int conf_run_api(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_api_new_rejects_unknown_options_version),
 	        cmocka_unit_test(test_api_free_accepts_null),
 	        cmocka_unit_test(test_api_empty_namespace_is_readonly_dir),
@@ -264,5 +264,5 @@ int conf_run_api(void)
 	        cmocka_unit_test(test_api_strerror_texts),
 	        cmocka_unit_test(test_api_path_check),
 	};
-	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
+	return CONF_RUN_GROUP("api", tests);
 }

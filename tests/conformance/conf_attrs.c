@@ -588,7 +588,7 @@ static void test_attrs_opendir_readdir_keep_mtime(void **state)
 
 int conf_run_attrs(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_attrs_new_file),
 	        CONF_TEST(test_attrs_chmod),
 	        CONF_TEST(test_attrs_chown),
@@ -607,5 +607,5 @@ int conf_run_attrs(void)
 	        CONF_TEST(test_attrs_rename_timestamps),
 	        CONF_TEST(test_attrs_opendir_readdir_keep_mtime),
 	};
-	return cmocka_run_group_tests_name("attrs", tests, NULL, NULL);
+	return CONF_RUN_GROUP("attrs", tests);
 }

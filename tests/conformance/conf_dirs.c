@@ -424,7 +424,7 @@ static void test_dirs_many_long_names(void **state)
 
 int conf_run_dirs(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_dirs_mkdir_basics),
 	        CONF_TEST(test_dirs_nlink_counts_subdirs),
 	        CONF_TEST(test_dirs_rmdir),
@@ -438,5 +438,5 @@ int conf_run_dirs(void)
 	        CONF_TEST(test_dirs_many_long_names),
 	        CONF_TEST(test_dirs_readdir_of_removed_directory),
 	};
-	return cmocka_run_group_tests_name("dirs", tests, NULL, NULL);
+	return CONF_RUN_GROUP("dirs", tests);
 }

@@ -706,9 +706,6 @@ static void test_files_data_survives_reopen(void **state)
 	unsigned char big[70000];
 	vfs_attr a, b;
 
-	if (conf_is("memory")) {
-		skip(); /* a memory store ends with its instance */
-	}
 	for (size_t i = 0; i < sizeof big; i++) {
 		big[i] = (unsigned char)(i % 251);
 	}
@@ -759,7 +756,6 @@ static void test_files_sqlite_fsck_clean(void **state)
 	char report[2048] = "";
 	int fd, rc;
 
-	CONF_ONLY("sqlite");
 	conf_mkdir(v, "/d");
 	conf_put(v, "/d/a", "aaaa");
 	conf_put(v, "/d/b", "bbbb");
@@ -790,7 +786,6 @@ static void test_files_sqlite_orphan_reclaimed_after_crash(void **state)
 	pid_t pid;
 	int status, rc;
 
-	CONF_ONLY("sqlite");
 	conf_put(conf_vfs(state), "/keep", "kept");
 	vfs_free(((conf_state *)*state)->v);
 	((conf_state *)*state)->v = NULL;
@@ -843,9 +838,6 @@ static void test_files_killed_writer_leaves_completed_calls(void **state)
 	pid_t pid;
 	int status;
 
-	if (conf_is("memory")) {
-		skip();
-	}
 	vfs_free(st->v);
 	st->v = NULL;
 	pid = fork();
@@ -937,7 +929,7 @@ static void test_files_special_files_enxio(void **state)
 
 int conf_run_files(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_files_creat_excl_trunc),
 	        CONF_TEST(test_files_open_bad_access_mode_einval),
 	        CONF_TEST(test_files_open_directory_flags),
@@ -960,11 +952,13 @@ int conf_run_files(void)
 	        CONF_TEST(test_files_unlink_while_open),
 	        CONF_TEST(test_files_rename_over_open_file),
 	        CONF_TEST(test_files_fsync_fdatasync),
-	        CONF_TEST(test_files_data_survives_reopen),
-	        CONF_TEST(test_files_sqlite_fsck_clean),
-	        CONF_TEST(test_files_sqlite_orphan_reclaimed_after_crash),
-	        CONF_TEST(test_files_killed_writer_leaves_completed_calls),
+	        CONF_TEST_ON("disk sqlite", test_files_data_survives_reopen),
+	        CONF_TEST_ON("sqlite", test_files_sqlite_fsck_clean),
+	        CONF_TEST_ON("sqlite",
+	                     test_files_sqlite_orphan_reclaimed_after_crash),
+	        CONF_TEST_ON("disk sqlite",
+	                     test_files_killed_writer_leaves_completed_calls),
 	        CONF_TEST(test_files_special_files_enxio),
 	};
-	return cmocka_run_group_tests_name("files", tests, NULL, NULL);
+	return CONF_RUN_GROUP("files", tests);
 }

@@ -196,7 +196,7 @@ static void test_links_mknod_errors(void **state)
 
 int conf_run_links(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_links_hard_link_shares_inode),
 	        CONF_TEST(test_links_hard_link_errors),
 	        CONF_TEST(test_links_hard_link_to_symlink_not_followed),
@@ -206,5 +206,5 @@ int conf_run_links(void)
 	        CONF_TEST(test_links_mknod_kept_as_metadata),
 	        CONF_TEST(test_links_mknod_errors),
 	};
-	return cmocka_run_group_tests_name("links", tests, NULL, NULL);
+	return CONF_RUN_GROUP("links", tests);
 }

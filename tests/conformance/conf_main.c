@@ -20,6 +20,37 @@ bool conf_is(const char *kind)
 	return strcmp(conf_kind, kind) == 0;
 }
 
+static bool conf_kind_listed(const char *kinds)
+{
+	size_t n = strlen(conf_kind);
+
+	for (const char *k = kinds; *k != '\0'; k += strcspn(k, " ")) {
+		k += strspn(k, " ");
+		if (strncmp(k, conf_kind, n) == 0 &&
+		    (k[n] == ' ' || k[n] == '\0')) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int conf_run_group(const char *name, struct CMUnitTest *tests, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *kinds = tests[i].initial_state;
+
+		if (kinds != NULL && !conf_kind_listed(kinds)) {
+			continue;
+		}
+		tests[kept] = tests[i];
+		tests[kept].initial_state = NULL;
+		kept++;
+	}
+	return _cmocka_run_group_tests(name, tests, kept, NULL, NULL);
+}
+
 /*
  * Disk and sqlite data go to a fresh host directory. tmpfs is preferred
  * because the suite's expectations (sparse files up to VFS_FILE_SIZE_MAX)

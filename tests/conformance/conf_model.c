@@ -439,10 +439,10 @@ static void test_model_namespace_second_seed(void **state)
 
 int conf_run_model(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_model_namespace_calls_match_kernel_rules),
 	        CONF_TEST(test_model_namespace_second_seed),
 	};
-	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+	return CONF_RUN_GROUP("model", tests);
 }
 #endif

@@ -238,9 +238,6 @@ static void test_mounts_readonly_existing_entries(void **state)
 	vfs_attr a;
 	int fd;
 
-	if (conf_is("memory")) {
-		skip(); /* a memory store cannot be filled, then remounted */
-	}
 	conf_extra_spec(state, spec, sizeof spec);
 	assert_int_equal(vfs_new(&fill, NULL), 0);
 	conf_mount(fill, "/", spec);
@@ -425,7 +422,6 @@ static void test_mounts_memory_inode_limit(void **state)
 	vfs_statvfs sf;
 	char p[32];
 
-	CONF_ONLY("memory");
 	conf_mount(v, "/lim", "memory,inodes=8");
 	assert_int_equal(vfs_statfs(v, "/lim", &sf), 0);
 	assert_int_equal(sf.files, 8);
@@ -472,7 +468,6 @@ static void test_mounts_memory_byte_limit(void **state)
 	vfs_attr a;
 	int fd;
 
-	CONF_ONLY("memory");
 	chunk = malloc(65536);
 	assert_non_null(chunk);
 	for (int i = 0; i < 65536; i++) {
@@ -516,7 +511,6 @@ static void test_mounts_memory_file_size_limit(void **state)
 	vfs_attr a;
 	int fd;
 
-	CONF_ONLY("memory");
 	conf_mount(v, "/lim", "memory,maxfile=64K");
 	fd = vfs_open(v, "/lim/f", O_RDWR | O_CREAT, 0644);
 	assert_true(fd >= 0);
@@ -549,7 +543,6 @@ static void test_mounts_memory_orphan_keeps_its_inode(void **state)
 	vfs *v = conf_vfs(state);
 	int fd;
 
-	CONF_ONLY("memory");
 	conf_mount(v, "/lim", "memory,inodes=3");
 	fd = vfs_open(v, "/lim/f", O_RDWR | O_CREAT, 0644);
 	assert_true(fd >= 0);
@@ -687,7 +680,7 @@ static void test_mounts_mount_while_walking(void **state)
 
 int conf_run_mounts(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_mounts_mount_point_appears_as_directory),
 	        CONF_TEST(test_mounts_mount_hides_existing_directory),
 	        CONF_TEST(test_mounts_nested),
@@ -696,14 +689,16 @@ int conf_run_mounts(void)
 	        CONF_TEST(test_mounts_path_resolution),
 	        CONF_TEST(test_mounts_mount_while_walking),
 	        CONF_TEST(test_mounts_readonly_empty_store),
-	        CONF_TEST(test_mounts_readonly_existing_entries),
+	        CONF_TEST_ON("disk sqlite",
+	                     test_mounts_readonly_existing_entries),
 	        CONF_TEST(test_mounts_cross_mount_exdev),
 	        CONF_TEST(test_mounts_busy),
 	        CONF_TEST(test_mounts_ino_unique_across_mounts),
-	        CONF_TEST(test_mounts_memory_inode_limit),
-	        CONF_TEST(test_mounts_memory_byte_limit),
-	        CONF_TEST(test_mounts_memory_file_size_limit),
-	        CONF_TEST(test_mounts_memory_orphan_keeps_its_inode),
+	        CONF_TEST_ON("memory", test_mounts_memory_inode_limit),
+	        CONF_TEST_ON("memory", test_mounts_memory_byte_limit),
+	        CONF_TEST_ON("memory", test_mounts_memory_file_size_limit),
+	        CONF_TEST_ON("memory",
+	                     test_mounts_memory_orphan_keeps_its_inode),
 	};
-	return cmocka_run_group_tests_name("mounts", tests, NULL, NULL);
+	return CONF_RUN_GROUP("mounts", tests);
 }

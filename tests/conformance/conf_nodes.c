@@ -415,7 +415,7 @@ static void test_nodes_references(void **state)
 
 int conf_run_nodes(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_nodes_root_and_lookup),
 	        CONF_TEST(test_nodes_resolve_follow_and_nofollow),
 	        CONF_TEST(test_nodes_mknod_every_type_without_umask),
@@ -426,5 +426,5 @@ int conf_run_nodes(void)
 	        CONF_TEST(test_nodes_pwrite_as_clears_setuid),
 	        CONF_TEST(test_nodes_references),
 	};
-	return cmocka_run_group_tests_name("nodes", tests, NULL, NULL);
+	return CONF_RUN_GROUP("nodes", tests);
 }

@@ -615,7 +615,7 @@ static void test_paths_realpath_errors(void **state)
 
 int conf_run_paths(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_paths_empty_is_enoent),
 	        CONF_TEST(test_paths_component_255_ok_256_enametoolong),
 	        CONF_TEST(test_paths_4096_enametoolong_4095_accepted),
@@ -638,5 +638,5 @@ int conf_run_paths(void)
 	        CONF_TEST(test_paths_realpath_canonical),
 	        CONF_TEST(test_paths_realpath_errors),
 	};
-	return cmocka_run_group_tests_name("paths", tests, NULL, NULL);
+	return CONF_RUN_GROUP("paths", tests);
 }

@@ -274,7 +274,7 @@ static void test_perms_off_by_default(void **state)
 
 int conf_run_perms(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_perms_search_permission),
 	        CONF_TEST(test_perms_read_write_bits),
 	        CONF_TEST(test_perms_unwritable_directory),
@@ -284,5 +284,5 @@ int conf_run_perms(void)
 	        CONF_TEST(test_perms_more_kernel_rules),
 	        CONF_TEST(test_perms_off_by_default),
 	};
-	return cmocka_run_group_tests_name("perms", tests, NULL, NULL);
+	return CONF_RUN_GROUP("perms", tests);
 }

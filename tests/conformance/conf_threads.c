@@ -603,7 +603,7 @@ static void test_threads_creat_same_name_never_eexist(void **state)
 
 int conf_run_threads(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_threads_private_names),
 	        CONF_TEST(test_threads_append_records_intact),
 	        CONF_TEST(test_threads_pwrite_disjoint_regions),
@@ -615,5 +615,5 @@ int conf_run_threads(void)
 	        CONF_TEST(test_threads_read_while_unlinked),
 	        CONF_TEST(test_threads_descriptor_table_races),
 	};
-	return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
+	return CONF_RUN_GROUP("threads", tests);
 }

@@ -508,7 +508,7 @@ static void test_watch_on_a_mount(void **state)
 
 int conf_run_watch(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_watch_file_events),
 	        CONF_TEST(test_watch_identical_records_merge),
 	        CONF_TEST(test_watch_directory_events_carry_isdir),
@@ -520,5 +520,5 @@ int conf_run_watch(void)
 	        CONF_TEST(test_watch_recursive_names_paths),
 	        CONF_TEST(test_watch_on_a_mount),
 	};
-	return cmocka_run_group_tests_name("watch", tests, NULL, NULL);
+	return CONF_RUN_GROUP("watch", tests);
 }
