@@ -43,13 +43,16 @@
  * crossed: it appears as an empty directory (mode 0555, two links) that
  * refuses every change with -EROFS. With `xdev` it is crossed.
  *
- * Inode numbers. attr.ino is the host st_ino for inodes on HOSTDIR's own
- * filesystem. Inodes of other filesystems (with `xdev`) and the empty
- * directories standing for mount points get synthetic numbers, 2^47 plus
- * a counter, remembered for the store's lifetime so that they stay stable
- * and hard links keep one number. They are unique as long as HOSTDIR's
- * filesystem has no inode numbers at or above 2^47 (ext4, tmpfs and btrfs
- * do not come near). Node ids are a separate counter, never reused.
+ * Node ids and inode numbers are one value. For an inode of HOSTDIR's
+ * own filesystem it is the host st_ino, so an id stays the same for as
+ * long as the inode lives, whether or not the core still references the
+ * node (watches and frontends keep ids), and hard links share it. Inodes
+ * of other filesystems (with `xdev`), the empty directories standing for
+ * mount points, and the rare inode numbered 0 or at or above 2^47 get
+ * synthetic numbers, 2^47 plus a counter, remembered for the store's
+ * lifetime: ids are unique in the store and stable. A host inode number
+ * may come back for a new file after the old one was deleted on the
+ * host, as on any filesystem.
  *
  * Descriptors. A node keeps its descriptor while the core holds a lookup
  * on it and closes it when the count reaches zero, so the store holds as
@@ -99,15 +102,13 @@
 
 #define DISKFS_PROC_MAGIC 0x9fa0
 #define DISKFS_XINO_BASE  ((uint64_t)1 << 47)
-#define DISKFS_ROOT_ID    1
 
 typedef struct diskfs_node {
 	struct diskfs_node *idnext;  /* chain by id */
 	struct diskfs_node *keynext; /* chain by (dev, ino, barrier) */
-	uint64_t id;
-	uint64_t nlookup; /* protected by the store lock */
+	uint64_t id;                 /* also attr.ino */
+	uint64_t nlookup;            /* protected by the store lock */
 	uint64_t dev, ino;
-	uint64_t vino; /* attr.ino */
 	uint32_t type; /* S_IFMT; an inode's type never changes */
 	bool barrier;  /* stands for a host mount point not crossed */
 	bool foreign;  /* on another filesystem than HOSTDIR (xdev) */
@@ -134,7 +135,6 @@ typedef struct diskfs_store {
 	diskfs_node **keys;  /* protected by lock */
 	size_t nbuckets;     /* protected by lock; a power of two */
 	size_t count;        /* protected by lock */
-	uint64_t next_id;    /* protected by lock */
 	diskfs_xino **xinos; /* protected by lock */
 	size_t nxbuckets;    /* protected by lock; a power of two */
 	size_t nxinos;       /* protected by lock */
@@ -295,6 +295,22 @@ static int diskfs_xino_get(diskfs_store *st, uint64_t dev, uint64_t ino,
 	return 0;
 }
 
+/* The id (and attr.ino) of a host inode: its own number on HOSTDIR's
+ * filesystem, so that it stays the same for as long as the inode lives
+ * whether or not the core keeps referencing it (watches and frontends
+ * keep ids); a synthetic one for every other case. Caller holds the lock
+ * (or is the constructor). */
+static int diskfs_id_for(diskfs_store *st, uint64_t dev, uint64_t ino,
+                         bool barrier, uint64_t *out)
+{
+	if (!barrier && dev == st->root_dev && ino != 0 &&
+	    ino < DISKFS_XINO_BASE) {
+		*out = ino;
+		return 0;
+	}
+	return diskfs_xino_get(st, dev, ino, barrier, out);
+}
+
 /* The node with this id; the core holds a lookup on it for the whole of
  * the call, so the pointer and its descriptor stay valid after unlock. */
 static int diskfs_get(diskfs_store *st, uint64_t id, diskfs_node **out)
@@ -365,7 +381,7 @@ static void diskfs_fill_attr(const diskfs_node *n, const struct statx *sx,
                              vfs_attr *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->ino = n->vino;
+	a->ino = n->id;
 	a->mode = sx->stx_mode;
 	a->nlink = sx->stx_nlink;
 	a->uid = sx->stx_uid;
@@ -406,7 +422,7 @@ static int diskfs_adopt(diskfs_store *st, int fd, uint64_t *out, vfs_attr *attr)
 	struct statx sx;
 	diskfs_node *n;
 	uint64_t dev, vino;
-	bool barrier, foreign;
+	bool barrier;
 	int rc;
 
 	rc = diskfs_statx(fd, &sx);
@@ -414,7 +430,6 @@ static int diskfs_adopt(diskfs_store *st, int fd, uint64_t *out, vfs_attr *attr)
 		goto fail;
 	dev = diskfs_sx_dev(&sx);
 	barrier = !st->xdev && diskfs_other_mount(st, &sx);
-	foreign = dev != st->root_dev;
 	pthread_mutex_lock(&st->lock);
 	n = diskfs_key_get(st, dev, sx.stx_ino, barrier);
 	if (n) {
@@ -426,13 +441,10 @@ static int diskfs_adopt(diskfs_store *st, int fd, uint64_t *out, vfs_attr *attr)
 		close(fd);
 		return 0;
 	}
-	vino = sx.stx_ino;
-	if (barrier || foreign) {
-		rc = diskfs_xino_get(st, dev, sx.stx_ino, barrier, &vino);
-		if (rc < 0) {
-			pthread_mutex_unlock(&st->lock);
-			goto fail;
-		}
+	rc = diskfs_id_for(st, dev, sx.stx_ino, barrier, &vino);
+	if (rc < 0) {
+		pthread_mutex_unlock(&st->lock);
+		goto fail;
 	}
 	n = calloc(1, sizeof(*n));
 	if (!n) {
@@ -440,14 +452,13 @@ static int diskfs_adopt(diskfs_store *st, int fd, uint64_t *out, vfs_attr *attr)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	n->id = st->next_id++;
+	n->id = vino;
 	n->nlookup = 1;
 	n->dev = dev;
 	n->ino = sx.stx_ino;
-	n->vino = vino;
 	n->type = barrier ? S_IFDIR : (uint32_t)(sx.stx_mode & S_IFMT);
 	n->barrier = barrier;
-	n->foreign = foreign;
+	n->foreign = dev != st->root_dev;
 	n->fd = fd;
 	diskfs_table_insert(st, n);
 	*out = n->id;
@@ -1141,10 +1152,11 @@ static int diskfs_readdir(void *store, uint64_t dirid, uint64_t cookie,
 					continue; /* gone meanwhile */
 				type = sb.st_mode & S_IFMT;
 			}
-			if (dir->foreign) {
+			if (dir->foreign || ino == 0 ||
+			    ino >= DISKFS_XINO_BASE) {
 				pthread_mutex_lock(&st->lock);
-				rc = diskfs_xino_get(st, dir->dev, ino, false,
-				                     &ino);
+				rc = diskfs_id_for(st, dir->dev, ino, false,
+				                   &ino);
 				pthread_mutex_unlock(&st->lock);
 				if (rc < 0)
 					goto out;
@@ -1327,11 +1339,17 @@ static int64_t diskfs_write(void *store, uint64_t id, void *fh, const void *buf,
 		rc = 0;
 		goto out;
 	}
-	if ((append &&
-	     (size > (uint64_t)VFS_FILE_SIZE_MAX ||
-	      (int64_t)sb.st_size > VFS_FILE_SIZE_MAX - (int64_t)size))) {
-		rc = -EFBIG;
-		goto out;
+	/* The core cuts other writes at VFS_FILE_SIZE_MAX; an append is
+	 * cut here, as Linux cuts one crossing s_maxbytes, from the end of
+	 * file seen just before (another process may still move it). */
+	if (append) {
+		if ((int64_t)sb.st_size >= VFS_FILE_SIZE_MAX) {
+			rc = -EFBIG;
+			goto out;
+		}
+		if (size > (uint64_t)(VFS_FILE_SIZE_MAX - (int64_t)sb.st_size))
+			size = (size_t)(VFS_FILE_SIZE_MAX -
+			                (int64_t)sb.st_size);
 	}
 	rc = diskfs_write_all(fd, buf, size, *off, append, (int64_t)sb.st_size,
 	                      &landed);
@@ -1522,15 +1540,15 @@ int vfs__disk_open(vfs_store **out, const char *arg, const vfs__kv *kv,
 	root = calloc(1, sizeof(*root));
 	if (!st->ids || !st->keys || !st->xinos || !root)
 		goto fail;
-	root->id = DISKFS_ROOT_ID;
+	rc = diskfs_id_for(st, st->root_dev, sx.stx_ino, false, &root->id);
+	if (rc < 0)
+		goto fail;
 	root->dev = st->root_dev;
 	root->ino = sx.stx_ino;
-	root->vino = sx.stx_ino;
 	root->type = S_IFDIR;
 	root->fd = fd;
 	fd = -1;
 	st->root = root;
-	st->next_id = DISKFS_ROOT_ID + 1;
 	diskfs_table_insert(st, root);
 	root = NULL;
 
