@@ -792,8 +792,10 @@ static int op_open_creat(struct op *o, const char *path, int flags,
 			        mode & ~atomic_load(&o->c.v->umask), flags,
 			        vfs__walk_parent_ino(w), &node, &a);
 			/* Lost a race with another creator: look again. */
-			if (rc == -EEXIST && !(flags & O_EXCL) && ++tries < 8)
+			if (rc == -EEXIST && !(flags & O_EXCL) && ++tries < 8) {
+				rc = 0;
 				continue;
+			}
 			if (rc >= 0)
 				vfs__node_put(o->c.v, node);
 			return rc;
