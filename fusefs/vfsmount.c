@@ -214,6 +214,71 @@ static int vfsmount_split_mounts(vfsmount_opts *o, const char **specs,
 	return 0;
 }
 
+/*
+ * The daemon must never reach its own mount point (it would wait on
+ * itself): a disk HOSTDIR or sqlite DBFILE inside MOUNTPOINT is refused.
+ * The disk store holds a descriptor opened before the mount, but SQLite
+ * opens its -wal and -shm files by name later, and both may be reopened.
+ * Paths are compared after realpath(); a DBFILE that does not exist yet
+ * is judged by its directory.
+ */
+static bool vfsmount_inside(const char *real_mnt, const char *path)
+{
+	size_t n = strlen(real_mnt);
+
+	if (strcmp(real_mnt, "/") == 0)
+		return true;
+	return strncmp(path, real_mnt, n) == 0 &&
+	       (path[n] == '/' || path[n] == '\0');
+}
+
+static int vfsmount_check_self(const vfsmount_opts *o, const char **specs)
+{
+	char *real_mnt = realpath(o->mountpoint, NULL);
+	int rc = 0;
+
+	if (real_mnt == NULL)
+		return 0; /* the mount call will judge it */
+	for (size_t i = 0; i < o->nmounts && rc == 0; i++) {
+		const char *colon = strchr(specs[i], ':');
+		char *arg, *real, *slash;
+		bool sqlite;
+
+		if (colon == NULL)
+			continue;
+		sqlite = strncmp(specs[i], "sqlite:", 7) == 0;
+		if (!sqlite && strncmp(specs[i], "disk:", 5) != 0)
+			continue;
+		arg = strndup(colon + 1, strcspn(colon + 1, ","));
+		if (arg == NULL)
+			break;
+		real = realpath(arg, NULL);
+		if (real == NULL && sqlite) {
+			/* Not created yet: look at its directory. */
+			slash = strrchr(arg, '/');
+			if (slash == arg)
+				real = realpath("/", NULL);
+			else if (slash != NULL) {
+				*slash = '\0';
+				real = realpath(arg, NULL);
+			} else {
+				real = realpath(".", NULL);
+			}
+		}
+		if (real != NULL && vfsmount_inside(real_mnt, real)) {
+			fprintf(stderr,
+			        "vfsmount: -m %s=%s: %s is inside the mount "
+			        "point %s\n",
+			        o->mounts[i], specs[i], real, real_mnt);
+			rc = -1;
+		}
+		free(real);
+		free(arg);
+	}
+	free(real_mnt);
+	return rc;
+}
+
 /* ---- Building the namespace --------------------------------------------- */
 
 static int vfsmount_add(vfs *v, const char *path, const char *spec,
@@ -420,6 +485,8 @@ int main(int argc, char *argv[])
 		        strerror(ENOTDIR));
 		goto out;
 	}
+	if (vfsmount_check_self(&o, specs) < 0)
+		goto out;
 	if (o.keep_cache < 0) {
 		o.keep_cache = 1;
 		for (size_t i = 0; i < o.nmounts; i++)

@@ -133,6 +133,36 @@ static void test_cli_bad_arguments(void **state)
 	expect_usage_error(false, "MOUNTPOINT", NULL);
 	expect_usage_error(false, "/nonexistent-mountpoint-for-vfs",
 	                   "/nonexistent-mountpoint-for-vfs", NULL);
+	/* A store inside the mount point would make the daemon wait on
+	 * itself. */
+	{
+		char mnt[256], spec[400], sq[400];
+		const char *argv[8];
+		char err[4096];
+		int status;
+
+		assert_int_equal(harness_tmpdir(mnt, sizeof mnt, "mnt"), 0);
+		snprintf(spec, sizeof spec, "/=disk:%s", mnt);
+		snprintf(sq, sizeof sq, "/s=sqlite:%s/db.sqlite", mnt);
+		argv[0] = vfsmount_path;
+		argv[1] = "-f";
+		argv[2] = "-m";
+		argv[3] = spec;
+		argv[4] = mnt;
+		argv[5] = NULL;
+		status = harness_run(argv, NULL, 0, err, sizeof err, 20000);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 2);
+		assert_non_null(strstr(err, "inside the mount point"));
+		assert_int_equal(count_lines(err), 1);
+		argv[3] = sq;
+		status = harness_run(argv, NULL, 0, err, sizeof err, 20000);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 2);
+		assert_non_null(strstr(err, "inside the mount point"));
+		assert_false(harness_mounted(mnt));
+		rmdir(mnt);
+	}
 	/* The same mount point twice in the namespace. */
 	expect_usage_error(true, "/a", "-m", "/a=memory", "-m", "/a=memory",
 	                   NULL);
