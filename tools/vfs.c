@@ -1100,8 +1100,19 @@ typedef struct copy_state {
 	progress prog;
 	link_map links;
 	bool owners; /* keep owners: only root may give files away */
+	bool stop;   /* an error every later entry would meet too */
 	int rootfd;  /* export: HOSTDIR */
 } copy_state;
+
+/* Report a failed entry. A full or read-only destination or a lack of
+ * memory fails every entry after it as well: the copy stops there
+ * instead of printing one line per remaining entry. */
+static void copy_fail(copy_state *s, const char *path, int err)
+{
+	cli_fail(s->c, path, err);
+	if (err == -ENOSPC || err == -EROFS || err == -EDQUOT || err == -ENOMEM)
+		s->stop = true;
+}
 
 /* ---- import ---------------------------------------------------------------
  */
@@ -1266,7 +1277,7 @@ done:
 	if (rc == 0)
 		return;
 fail:
-	cli_fail(s->c, vpath, rc);
+	copy_fail(s, vpath, rc);
 }
 
 /* Copy the contents of a host directory into the VFS directory vpath.
@@ -1279,12 +1290,12 @@ static int import_dir(copy_state *s, int dirfd, const char *vpath)
 	rc = hdir_list(dirfd, &d);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < d.n; i++) {
+	for (size_t i = 0; i < d.n && !s->stop; i++) {
 		char *p;
 
 		rc = path_join(vpath, d.names[i], &p);
 		if (rc < 0) {
-			cli_fail(s->c, vpath, rc);
+			copy_fail(s, vpath, rc);
 			continue;
 		}
 		import_entry(s, dirfd, d.names[i], p);
@@ -1536,7 +1547,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0)
-		cli_fail(s->c, vpath, rc);
+		copy_fail(s, vpath, rc);
 }
 
 /* Copy the contents of VFS directory vpath into the host directory dirfd,
@@ -1550,7 +1561,7 @@ static int export_dir(copy_state *s, const char *vpath, int dirfd,
 	rc = vdir_list(s->c->v, vpath, &d);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < d.n; i++) {
+	for (size_t i = 0; i < d.n && !s->stop; i++) {
 		char *vp = NULL, *hp = NULL;
 
 		rc = path_join(vpath, d.names[i], &vp);
@@ -1561,7 +1572,7 @@ static int export_dir(copy_state *s, const char *vpath, int dirfd,
 		if (rc == 0 && hp == NULL)
 			rc = -ENOMEM;
 		if (rc < 0)
-			cli_fail(s->c, vpath, rc);
+			copy_fail(s, vpath, rc);
 		else
 			export_entry(s, vp, dirfd, d.names[i], hp);
 		free(vp);
@@ -2478,7 +2489,10 @@ static int mount_all(cli *c)
 			return cli_usage("-m %s: %s", m,
 			                 err[0] != '\0' ? err
 			                                : vfs_strerror(rc));
-		if (err[0] != '\0')
+		/* The store's message may end with the errno text already. */
+		if (err[0] != '\0' && strstr(err, vfs_strerror(rc)) != NULL)
+			fprintf(stderr, "vfs: -m %s: %s\n", m, err);
+		else if (err[0] != '\0')
 			fprintf(stderr, "vfs: -m %s: %s: %s\n", m, err,
 			        vfs_strerror(rc));
 		else

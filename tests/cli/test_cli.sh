@@ -416,6 +416,12 @@ expect "export into a non-empty HOSTDIR" 1 "" "vfs: export $T/full: Directory no
 check "... leaves it as it was" [ "$(ls "$T/full")" = mine ]
 run -m /="$S" put /f ';' export /f "$T/out4"
 expect "export of a file" 1 "" "vfs: export /f: Not a directory"
+run -m /="$S" -m /small=memory,size=64K import "$F" /small/x
+check "import into a full store stops at the first ENOSPC: status 1" [ "$RC" = 1 ]
+case $ERR in
+"vfs: import /small/x/"*": No space left on device") ok "... with one line" ;;
+*) not_ok "... with one line" "$ERR" ;;
+esac
 run -m /="$S" import "$T/does-not-exist" /x
 expect "import of a missing HOSTDIR" 1 "" "vfs: import $T/does-not-exist: No such file or directory"
 run -m /="$S" put /f ';' import "$F" /f
@@ -595,6 +601,9 @@ if [ "$KIND" = disk ]; then
 	host_changes() {
 		local dir=${S#disk:}
 		mkdir "$dir/w/x"
+		# Let the watcher add its watch on x before x changes; what
+		# happens in x before that is reported from a scan, as creates.
+		sleep 0.5
 		echo data >"$dir/w/x/f"
 		mv "$dir/w/x/f" "$dir/w/x/g"
 		rm "$dir/w/x/g"
