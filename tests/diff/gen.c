@@ -435,6 +435,11 @@ static void gen_one(diff_rand *r, diff_op *op, gen_state *g)
 	case OP_SYMLINK:
 		gen_target(r, g, op->path2, sizeof op->path2);
 		break;
+	case OP_READLINK:
+		/* Now and then a buffer too small for the target. */
+		if (diff_rand_below(r, 4) == 0)
+			op->len = 1 + diff_rand_below(r, 6);
+		break;
 	case OP_UTIMENS:
 	case OP_FUTIMENS:
 		op->times_null = diff_rand_below(r, 10) == 0;

@@ -611,6 +611,8 @@ void diff_print_op(FILE *f, const diff_op *op)
 		break;
 	default:
 		fprintf(f, " \"%s\"", op->path);
+		if (op->code == OP_READLINK && op->len > 0)
+			fprintf(f, " size %u", op->len);
 		break;
 	}
 }
@@ -907,8 +909,12 @@ void diff_print_case(FILE *f, diff_target *oracle, const diff_op *ops, size_t n,
 		case OP_READLINK:
 			fputs("\tassert_int_equal(vfs_readlink(v, ", f);
 			print_str(f, op->path, strlen(op->path));
-			fprintf(f, ", (char *)buf, sizeof buf), %s);\n",
-			        err_name(r.rc));
+			if (op->len > 0)
+				fprintf(f, ", (char *)buf, %u), %s);\n", op->len,
+				        err_name(r.rc));
+			else
+				fprintf(f, ", (char *)buf, sizeof buf), %s);\n",
+				        err_name(r.rc));
 			if (r.rc > 0) {
 				fputs("\tassert_memory_equal(buf, ", f);
 				print_str(f, r.text, r.ntext);

@@ -243,7 +243,8 @@ static void lib_exec(diff_target *t, const diff_op *op, diff_res *res)
 		        (op->flags & AT_SYMLINK_NOFOLLOW) ? VFS_NOFOLLOW : 0);
 		break;
 	case OP_READLINK:
-		rc = vfs_readlink(v, op->path, p->text, DIFF_TEXT_MAX);
+		rc = vfs_readlink(v, op->path, p->text,
+		                  op->len > 0 ? op->len : DIFF_TEXT_MAX);
 		if (rc > 0) {
 			res->text = p->text;
 			res->ntext = (uint32_t)rc;

@@ -276,7 +276,8 @@ static int64_t sys_path_in_root(sys_priv *p, const diff_op *op, diff_res *res)
 				rc = -EINVAL;
 			else
 				rc = SYSRC(readlinkat(f, "", p->text,
-				                      DIFF_TEXT_MAX));
+				                      op->len > 0 ? op->len
+				                                  : DIFF_TEXT_MAX));
 			break;
 		default:
 			rc = sys_list(p, f, res);
@@ -391,7 +392,7 @@ static int64_t sys_path_plain(sys_priv *p, const diff_op *op, diff_res *res)
 		return SYSRC(utimensat(p->rootfd, op->path, tp, op->flags));
 	case OP_READLINK:
 		return SYSRC(readlinkat(p->rootfd, op->path, p->text,
-		                        DIFF_TEXT_MAX));
+		                        op->len > 0 ? op->len : DIFF_TEXT_MAX));
 	case OP_READDIR:
 		f = openat(p->rootfd, op->path,
 		           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
