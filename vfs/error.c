@@ -8,9 +8,12 @@
 #include "core_int.h"
 
 #include <errno.h>
+#include <limits.h>
 
 VFS_EXTERN const char *vfs_strerror(int err)
 {
+	if (err == INT_MIN)
+		return "Unknown error";
 	if (err < 0)
 		err = -err;
 	switch (err) {
