@@ -34,4 +34,21 @@ typedef struct fusefs {
 /* The request handlers, in fuse.c. The session's userdata is a fusefs *. */
 extern const struct fuse_lowlevel_ops fusefs_ll_ops;
 
+/*
+ * inval.c: watch the given VPATHs (disk stores) and drop the kernel's
+ * cached entries and attributes as the host changes them. _new adds the
+ * watches (before mounting, so no change is missed); _run starts the
+ * thread that notifies the mounted session. At the end, _stop before
+ * unmounting and _free after: a notification waiting in the kernel on a
+ * request the stopped loop will never answer is released by the unmount,
+ * so the thread can always be joined. Both accept NULL.
+ */
+typedef struct fusefs_inval fusefs_inval;
+
+int fusefs_inval_new(fusefs *fs, const char *const *paths, size_t npaths,
+                     fusefs_inval **out);
+int fusefs_inval_run(fusefs_inval *iv, struct fuse_session *se);
+void fusefs_inval_stop(fusefs_inval *iv);
+void fusefs_inval_free(fusefs_inval *iv);
+
 #endif /* VFS_FUSEFS_INT_H */

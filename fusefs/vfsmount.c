@@ -37,7 +37,9 @@ typedef struct vfsmount_opts {
 	double entry_timeout;
 	double attr_timeout;
 	double negative_timeout;
-	int keep_cache; /* -1: decide from the stores */
+	int negative_set; /* negative_timeout was given */
+	int keep_cache;   /* -1: decide from the stores */
+	int host_watch;   /* follow disk stores' host changes */
 	int ro;
 	char **mounts; /* "VPATH=SPEC" strings, in the order given */
 	size_t nmounts;
@@ -60,8 +62,11 @@ static const struct fuse_opt vfsmount_optspec[] = {
         VFSMOUNT_OPT("entry_timeout=%lf", entry_timeout, 0),
         VFSMOUNT_OPT("attr_timeout=%lf", attr_timeout, 0),
         VFSMOUNT_OPT("negative_timeout=%lf", negative_timeout, 0),
+        VFSMOUNT_OPT("negative_timeout=", negative_set, 1),
         VFSMOUNT_OPT("keep_cache", keep_cache, 1),
         VFSMOUNT_OPT("no_keep_cache", keep_cache, 0),
+        VFSMOUNT_OPT("host_watch", host_watch, 1),
+        VFSMOUNT_OPT("no_host_watch", host_watch, 0),
         FUSE_OPT_KEY("-m ", VFSMOUNT_KEY_MOUNT),
         FUSE_OPT_KEY("ro", VFSMOUNT_KEY_RO),
         FUSE_OPT_KEY("rw", VFSMOUNT_KEY_RW),
@@ -90,10 +95,16 @@ static void vfsmount_usage(void)
 	       "    -o entry_timeout=T     cache names for T seconds (1)\n"
 	       "    -o attr_timeout=T      cache attributes for T seconds (1)\n"
 	       "    -o negative_timeout=T  cache absent names for T seconds "
-	       "(1)\n"
+	       "(1; 0\n"
+	       "                           with a disk store and host_watch)\n"
 	       "    -o [no_]keep_cache     keep file pages across opens (on "
 	       "unless\n"
 	       "                           a disk store is mounted)\n"
+	       "    -o [no_]host_watch     watch disk stores' host "
+	       "directories and\n"
+	       "                           drop cached names and attributes "
+	       "as\n"
+	       "                           they change there (on)\n"
 	       "\n"
 	       "default_permissions is always on: the kernel checks modes for\n"
 	       "every caller, also with -o allow_other.\n"
@@ -410,6 +421,28 @@ static void vfsmount_detached(int fd)
 	close(fd);
 }
 
+/* Follow the host directories of the disk stores (see inval.c). */
+static int vfsmount_watch_host(fusefs *fs, const vfsmount_opts *o,
+                               const char **specs, fusefs_inval **out)
+{
+	const char **paths = calloc(o->nmounts + 1, sizeof *paths);
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	if (paths == NULL)
+		return -1;
+	for (size_t i = 0; i < o->nmounts; i++)
+		if (strncmp(specs[i], "disk:", 5) == 0)
+			paths[n++] = o->mounts[i];
+	rc = n > 0 ? fusefs_inval_new(fs, paths, n, out) : 0;
+	free(paths);
+	if (rc < 0)
+		fprintf(stderr, "vfsmount: watching the host: %s\n",
+		        vfs_strerror(rc));
+	return rc;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 int main(int argc, char *argv[])
@@ -419,6 +452,7 @@ int main(int argc, char *argv[])
 	struct fuse_session *se = NULL;
 	const char **specs = NULL;
 	bool has_root = false, mounted = false, handlers = false;
+	fusefs_inval *inval = NULL;
 	vfsmount_opts o;
 	fusefs fs;
 	struct stat st;
@@ -433,6 +467,7 @@ int main(int argc, char *argv[])
 	o.attr_timeout = 1.0;
 	o.negative_timeout = 1.0;
 	o.keep_cache = -1;
+	o.host_watch = 1;
 	fuse_set_log_func(vfsmount_log);
 
 	if (fuse_opt_parse(&args, &o, vfsmount_optspec, vfsmount_opt_proc) < 0)
@@ -487,12 +522,21 @@ int main(int argc, char *argv[])
 	}
 	if (vfsmount_check_self(&o, specs) < 0)
 		goto out;
-	if (o.keep_cache < 0) {
-		o.keep_cache = 1;
-		for (size_t i = 0; i < o.nmounts; i++)
-			if (strncmp(specs[i], "disk", 4) == 0)
-				o.keep_cache = 0;
+	for (size_t i = 0; i < o.nmounts; i++) {
+		if (strncmp(specs[i], "disk", 4) != 0)
+			continue;
+		/* The host may change a disk store: no pages kept across
+		 * opens, and with host_watch no absent names cached, so
+		 * that a name created on the host needs no notification
+		 * (one for each name made through the mount would cost a
+		 * lookup each time; see inval.c). */
+		if (o.keep_cache < 0)
+			o.keep_cache = 0;
+		if (o.host_watch && !o.negative_set)
+			o.negative_timeout = 0;
 	}
+	if (o.keep_cache < 0)
+		o.keep_cache = 1;
 
 	/* Always on: the kernel checks modes with the caller's full
 	 * credentials, so allow_other never lets one user past another's
@@ -525,6 +569,8 @@ int main(int argc, char *argv[])
 	fs.keep_cache = o.keep_cache;
 
 	ret = 1;
+	if (o.host_watch && vfsmount_watch_host(&fs, &o, specs, &inval) < 0)
+		goto out;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out;
 	handlers = true;
@@ -534,6 +580,11 @@ int main(int argc, char *argv[])
 	if (status_fd >= 0) {
 		vfsmount_detached(status_fd);
 		status_fd = -1;
+	}
+	if (inval != NULL && fusefs_inval_run(inval, se) < 0) {
+		fprintf(stderr,
+		        "vfsmount: cannot start the host watch thread\n");
+		goto out;
 	}
 
 	if (cl.singlethread) {
@@ -556,8 +607,10 @@ int main(int argc, char *argv[])
 	ret = rc >= 0 ? 0 : 1;
 
 out:
+	fusefs_inval_stop(inval);
 	if (mounted)
 		fuse_session_unmount(se);
+	fusefs_inval_free(inval);
 	if (handlers)
 		fuse_remove_signal_handlers(se);
 	if (se != NULL)

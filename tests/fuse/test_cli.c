@@ -7,8 +7,9 @@
  * mounted), --help and --version, shutdown on SIGTERM, SIGINT and
  * fusermount3 -u with the mount point left usable, a daemon killed with
  * SIGKILL (the mount gives ENOTCONN and teardown still detaches it),
- * detaching into the background, -o ro, -s, and several -m mounts in one
- * namespace.
+ * detaching into the background, -o ro, -s, several -m mounts in one
+ * namespace, lookup counts that balance, and host changes under a disk
+ * store shown at once despite long cache timeouts.
  */
 #include "harness.h"
 
@@ -458,6 +459,133 @@ static void test_cli_lookup_counts_balance(void **state)
 	expect_clean_exit();
 }
 
+/* ---- Host changes under a disk store ----------------------------------- */
+
+static int mkdir_0755(const char *path)
+{
+	return mkdir(path, 0755);
+}
+
+static void host_put(const char *dir, const char *name, const char *data)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	assert_int_equal(close(fd), 0);
+}
+
+static void host_do(const char *dir, int (*fn)(const char *), const char *name)
+{
+	char path[600];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	assert_int_equal(fn(path), 0);
+}
+
+/* The size lstat reports for rel in the mount, or -errno. */
+static long mnt_size(const char *rel)
+{
+	struct stat st;
+
+	return lstat(P(rel), &st) < 0 ? -errno : (long)st.st_size;
+}
+
+/* Poll until rel shows size want (or -ENOENT), for at most 5 s. */
+static long mnt_size_within(const char *rel, long want)
+{
+	long got = mnt_size(rel);
+
+	for (int i = 0; i < 100 && got != want; i++) {
+		usleep(50000);
+		got = mnt_size(rel);
+	}
+	return got;
+}
+
+/*
+ * Another process changes HOSTDIR behind a disk store mounted with
+ * minute-long cache timeouts. With host_watch (the default) the mount
+ * shows each change at once, because vfsmount drops what the kernel has
+ * cached; with no_host_watch the kernel keeps serving what it cached,
+ * which shows the caches are really in play.
+ */
+static void host_changes(bool watch, const char *timeouts)
+{
+	char store[256], spec[400];
+	const char *argv[] = {
+	        vfsmount_path, "-f", "-o",
+	        timeouts,      "-o", watch ? "host_watch" : "no_host_watch",
+	        "-m",          spec, NULL};
+
+	assert_int_equal(harness_tmpdir(store, sizeof store, "host"), 0);
+	snprintf(spec, sizeof spec, "/=disk:%s", store);
+	host_put(store, "f", "abc");
+	host_put(store, "gone", "x");
+	host_do(store, mkdir_0755, "d");
+	host_put(store, "d/inner", "inner");
+	host_put(store, "d/a", "aa");
+	assert_int_equal(harness_start(&daemon_, argv, -1), 0);
+	/* Fill the kernel's caches, absent names included. */
+	assert_int_equal(mnt_size("f"), 3);
+	assert_int_equal(mnt_size("gone"), 1);
+	assert_int_equal(mnt_size("new"), -ENOENT);
+	assert_int_equal(mnt_size("d/inner"), 5);
+	assert_int_equal(mnt_size("d/a"), 2);
+	assert_int_equal(mnt_size("d/b"), -ENOENT);
+
+	host_put(store, "f", "abcdef");
+	host_put(store, "new", "n");
+	host_do(store, unlink, "gone");
+	host_put(store, "d/inner", "changed inner");
+	{
+		char from[600], to[600];
+
+		snprintf(from, sizeof from, "%s/d/a", store);
+		snprintf(to, sizeof to, "%s/d/b", store);
+		assert_int_equal(rename(from, to), 0);
+	}
+	if (watch) {
+		assert_int_equal(mnt_size_within("f", 6), 6);
+		assert_int_equal(mnt_size_within("new", 1), 1);
+		assert_int_equal(mnt_size_within("gone", -ENOENT), -ENOENT);
+		assert_int_equal(mnt_size_within("d/inner", 13), 13);
+		assert_int_equal(mnt_size_within("d/a", -ENOENT), -ENOENT);
+		assert_int_equal(mnt_size_within("d/b", 2), 2);
+	} else {
+		usleep(1000000);
+		assert_int_equal(mnt_size("f"), 3);
+		assert_int_equal(mnt_size("new"), -ENOENT);
+		assert_int_equal(mnt_size("gone"), 1);
+		assert_int_equal(mnt_size("d/inner"), 5);
+	}
+	assert_int_equal(kill(daemon_.pid, SIGTERM), 0);
+	expect_clean_exit();
+	harness_rmtree(store);
+}
+
+static void test_cli_host_changes_shown(void **state)
+{
+	host_changes(true, "entry_timeout=60,attr_timeout=60,"
+	                   "negative_timeout=60");
+}
+
+/* By default absent names are not cached under a disk store, so a name
+ * created on the host needs no notification. */
+static void test_cli_host_changes_shown_default_negative(void **state)
+{
+	host_changes(true, "entry_timeout=60,attr_timeout=60");
+}
+
+static void test_cli_host_changes_cached_without_watch(void **state)
+{
+	host_changes(false, "entry_timeout=60,attr_timeout=60,"
+	                    "negative_timeout=60");
+}
+
 int main(int argc, char *argv[])
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +601,12 @@ int main(int argc, char *argv[])
 	        cmocka_unit_test_teardown(test_cli_readonly, teardown),
 	        cmocka_unit_test_teardown(test_cli_single_thread, teardown),
 	        cmocka_unit_test_teardown(test_cli_several_mounts, teardown),
+	        cmocka_unit_test_teardown(test_cli_host_changes_shown,
+	                                  teardown),
+	        cmocka_unit_test_teardown(
+	                test_cli_host_changes_shown_default_negative, teardown),
+	        cmocka_unit_test_teardown(
+	                test_cli_host_changes_cached_without_watch, teardown),
 	        cmocka_unit_test_teardown(test_cli_lookup_counts_balance,
 	                                  teardown),
 	};
