@@ -2181,6 +2181,16 @@ static int64_t sqlfs_statfs_tx(sqlfs_store *st, void *arg)
 	return rc;
 }
 
+/* The database file's absolute path (SQLite keeps one), so that a store
+ * opened by a relative name still finds its filesystem after the process
+ * changes directory (vfsmount does when it detaches). */
+static const char *sqlfs_host_path(sqlfs_store *st)
+{
+	const char *p = sqlite3_db_filename(st->db, "main");
+
+	return p != NULL && p[0] == '/' ? p : st->path;
+}
+
 static int sqlfs_statfs(void *store, vfs_statvfs *out)
 {
 	sqlfs_store *st = store;
@@ -2199,7 +2209,7 @@ static int sqlfs_statfs(void *store, vfs_statvfs *out)
 	if (st->max_db) {
 		total = st->max_db;
 		avail = total > used ? total - used : 0;
-	} else if (statvfs(st->path, &hv) == 0) {
+	} else if (statvfs(sqlfs_host_path(st), &hv) == 0) {
 		avail = (uint64_t)hv.f_bavail * hv.f_frsize;
 		total = used + avail;
 	} else {

@@ -257,6 +257,27 @@ static void test_sqlite_limits_before_writing(void **state)
 	free(big);
 }
 
+/* statfs reports the host filesystem's room after the process changed
+ * directory, also for a store opened by a relative name (vfsmount
+ * detaches with chdir("/")). */
+static void test_sqlite_statfs_relative_name(void **state)
+{
+	fx *f = *state;
+	char cwd[1024];
+	vfs_statvfs sv;
+	vfs *v;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(f->dir), 0);
+	v = st_mount_ok("store.db", NULL);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(vfs_statfs(v, "/", &sv), 0);
+	assert_true(sv.bavail > 0);
+	assert_true(sv.blocks > sv.bavail);
+	vfs_free(v);
+	assert_int_equal(chdir(cwd), 0);
+}
+
 /* ---- open-but-unlinked files and orphans ------------------------------- */
 
 static void test_sqlite_unlinked_open_file(void **state)
@@ -735,6 +756,7 @@ int main(void)
 	        T(test_sqlite_names_are_bytes),
 	        T(test_sqlite_sparse_and_truncate_blocks),
 	        T(test_sqlite_limits_before_writing),
+	        T(test_sqlite_statfs_relative_name),
 	        T(test_sqlite_unlinked_open_file),
 	        T(test_sqlite_orphan_reclaimed_after_crash),
 	        T(test_sqlite_live_orphan_kept),
