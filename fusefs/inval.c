@@ -27,8 +27,8 @@
  * one notification.
  *
  * Watching is best effort: a tree with more directories than the
- * watcher's limit is watched as far as the limit goes and the timeouts
- * cover the rest. The watches are in place before the mount appears, so
+ * watcher may follow is not watched (a message says so) and the
+ * timeouts cover it. The watches are in place before the mount appears, so
  * no change made after it is missed; the thread that notifies starts once
  * the session is mounted.
  */
