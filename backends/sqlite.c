@@ -424,7 +424,10 @@ static void sqlfs_rollback(sqlfs_store *st)
 
 typedef int64_t (*sqlfs_txfn)(sqlfs_store *st, void *arg);
 
-enum { SQLFS_READ, SQLFS_WRITE };
+/* SQLFS_HINT: a write that is only a hint (an access time): one attempt
+ * that never waits for another connection's lock, so a read that records
+ * one never blocks. */
+enum { SQLFS_READ, SQLFS_WRITE, SQLFS_HINT };
 
 /*
  * Run fn inside one transaction, committing if it returns >= 0 and rolling
@@ -436,11 +439,13 @@ static int64_t sqlfs_tx(sqlfs_store *st, int mode, sqlfs_txfn fn, void *arg)
 {
 	int64_t rc;
 
+	if (mode == SQLFS_HINT)
+		sqlite3_busy_timeout(st->db, 0);
 	for (int tries = 0;; tries++) {
 		sqlite3_stmt *s;
 
 		st->busy = false;
-		rc = sqlfs_get(st, mode == SQLFS_WRITE ? S_BEGIN_W : S_BEGIN_R,
+		rc = sqlfs_get(st, mode == SQLFS_READ ? S_BEGIN_R : S_BEGIN_W,
 		               &s);
 		if (rc == 0)
 			rc = sqlfs_done(st, s);
@@ -460,13 +465,16 @@ static int64_t sqlfs_tx(sqlfs_store *st, int mode, sqlfs_txfn fn, void *arg)
 			sqlfs_rollback(st);
 		else
 			sqlfs_reset_all(st);
-		if (rc >= 0 || !st->busy || tries >= SQLFS_RETRIES)
+		if (rc >= 0 || !st->busy || tries >= SQLFS_RETRIES ||
+		    mode == SQLFS_HINT)
 			break;
 		{
 			struct timespec ts = {0, (long)(1 + tries) * 2000000L};
 			nanosleep(&ts, NULL);
 		}
 	}
+	if (mode == SQLFS_HINT)
+		sqlite3_busy_timeout(st->db, st->busy_ms);
 	return rc;
 }
 
@@ -1956,9 +1964,10 @@ static int64_t sqlfs_read(void *store, uint64_t node, void *fh, void *buf,
 		a.size = INT32_MAX;
 	sqlfs_lock(st);
 	rc = sqlfs_tx(st, SQLFS_READ, sqlfs_read_tx, &a);
-	/* The access time is a hint: failing to record it fails nothing. */
+	/* The access time is a hint: failing to record it fails nothing,
+	 * and another process's write lock makes it wait for nothing. */
 	if (rc > 0 && a.touch)
-		sqlfs_tx(st, SQLFS_WRITE, sqlfs_atime_tx, &node);
+		sqlfs_tx(st, SQLFS_HINT, sqlfs_atime_tx, &node);
 	sqlfs_unlock(st);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stdarg.h>
@@ -276,6 +277,37 @@ static void test_sqlite_statfs_relative_name(void **state)
 	assert_true(sv.blocks > sv.bavail);
 	vfs_free(v);
 	assert_int_equal(chdir(cwd), 0);
+}
+
+/* A read whose access time is due does not wait for another process's
+ * write lock: the time is a hint and is skipped (busy_timeout is 30 s, so
+ * waiting for it could not pass unnoticed). */
+static void test_sqlite_read_never_waits_for_a_writer(void **state)
+{
+	fx *f = *state;
+	vfs *v = st_mount_ok(f->db, "busy_timeout=30000");
+	struct timespec t0, t1;
+	sqlite3 *other;
+	char buf[8];
+	int fd;
+
+	st_put(v, "/f", "hello", 5);
+	fd = vfs_open(v, "/f", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(sqlite3_open(f->db, &other), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	        SQLITE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(vfs_read(v, fd, buf, sizeof(buf)), 5);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_memory_equal(buf, "hello", 5);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(other);
+	assert_int_equal(vfs_close(v, fd), 0);
+	vfs_free(v);
 }
 
 /* ---- open-but-unlinked files and orphans ------------------------------- */
@@ -757,6 +789,7 @@ int main(void)
 	        T(test_sqlite_sparse_and_truncate_blocks),
 	        T(test_sqlite_limits_before_writing),
 	        T(test_sqlite_statfs_relative_name),
+	        T(test_sqlite_read_never_waits_for_a_writer),
 	        T(test_sqlite_unlinked_open_file),
 	        T(test_sqlite_orphan_reclaimed_after_crash),
 	        T(test_sqlite_live_orphan_kept),
