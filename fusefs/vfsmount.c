@@ -543,8 +543,9 @@ int main(int argc, char *argv[])
 		o.keep_cache = 1;
 
 	/* Always on: the kernel checks modes with the caller's full
-	 * credentials, so allow_other never lets one user past another's
-	 * permissions (§6.1 of the hostile-input notes). */
+	 * credentials (all supplementary groups, which the daemon does not
+	 * see), so allow_other never lets one user past another's
+	 * permissions. */
 	if (fuse_opt_add_arg(&args, "-odefault_permissions") < 0)
 		goto out;
 	/* Checks the remaining (libfuse) options; nothing is mounted yet. */
