@@ -834,7 +834,10 @@ VFS_EXTERN int vfs_open(vfs *v, const char *path, int flags, uint32_t mode)
 	vfs_node *n;
 	int rc;
 
-	if ((flags & O_ACCMODE) == O_ACCMODE)
+	/* Linux (6.4 on) refuses O_CREAT | O_DIRECTORY outright, before any
+	 * lookup: the two used to create a regular file. */
+	if ((flags & O_ACCMODE) == O_ACCMODE ||
+	    (flags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY))
 		return -EINVAL;
 	rc = op_begin(v, &o);
 	if (rc < 0)
@@ -1576,7 +1579,9 @@ VFS_EXTERN int vfs_node_create(vfs *v, const vfs_cred *cred, vfs_node *dir,
 	vfs_attr a;
 	int rc;
 
-	if (dir == NULL || out == NULL || (flags & O_ACCMODE) == O_ACCMODE)
+	/* An O_CREAT open: O_DIRECTORY is EINVAL, as in vfs_open(). */
+	if (dir == NULL || out == NULL || (flags & O_ACCMODE) == O_ACCMODE ||
+	    (flags & O_DIRECTORY))
 		return -EINVAL;
 	rc = vfs__name_check(name);
 	if (rc < 0)

@@ -261,7 +261,8 @@ VFS_EXTERN int vfs_path_check(const char *path, size_t len);
  *         -ELOOP (O_NOFOLLOW on a symlink, or too many links), -ENXIO
  *         (a FIFO, socket or device node: stores keep them as metadata
  *         only), -EROFS, -EACCES, -EMFILE, -ENOSPC, -EINVAL (bad access
- *         mode), path errors.
+ *         mode, or O_CREAT with O_DIRECTORY, as on Linux 6.4 and later),
+ *         path errors.
  * Thread safety: safe.
  */
 VFS_EXTERN int vfs_open(vfs *v, const char *path, int flags, uint32_t mode);
@@ -561,7 +562,8 @@ VFS_EXTERN int vfs_node_open(vfs *v, const vfs_cred *cred, vfs_node *node,
  * Create a regular file named name in dir and open it (atomic O_CREAT).
  * With O_EXCL an existing name gives -EEXIST; without it an existing file
  * is opened. The new node is returned with one reference.
- * @return a descriptor. Thread safety: safe.
+ * @return a descriptor; -EINVAL for O_DIRECTORY (O_CREAT is implied) or a
+ *         bad access mode. Thread safety: safe.
  */
 VFS_EXTERN int vfs_node_create(vfs *v, const vfs_cred *cred, vfs_node *dir,
                                const char *name, int flags, uint32_t mode,

@@ -68,6 +68,44 @@ static void test_files_open_bad_access_mode_einval(void **state)
 	assert_int_equal(vfs_lstat(v, "/new", &(vfs_attr){0}), -ENOENT);
 }
 
+/* Linux 6.4 and later: O_CREAT | O_DIRECTORY is EINVAL before any
+ * lookup, whatever the path names, and nothing is created. */
+static void test_files_open_creat_directory_einval(void **state)
+{
+	static const struct {
+		const char *path;
+		int flags;
+	} cases[] = {
+	        {"/new", O_RDWR},       {"/new", O_WRONLY | O_EXCL},
+	        {"/d", O_RDONLY},       {"/f", O_WRONLY | O_EXCL},
+	        {"/nodir/x", O_RDONLY}, {".", O_RDONLY},
+	};
+	static const char *names[] = {"new", "d"};
+	vfs *v = conf_vfs(state);
+	vfs_node *root = NULL, *n = NULL;
+	vfs_cred cred = {0, 0, 0, NULL};
+	vfs_attr a;
+
+	conf_mkdir(v, "/d");
+	conf_put(v, "/f", "x");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_int_equal(
+		        vfs_open(v, cases[i].path,
+		                 cases[i].flags | O_CREAT | O_DIRECTORY, 0644),
+		        -EINVAL);
+	assert_int_equal(vfs_node_root(v, &root), 0);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		assert_int_equal(vfs_node_create(v, &cred, root, names[i],
+		                                 O_RDWR | O_DIRECTORY, 0644, &n,
+		                                 &a),
+		                 -EINVAL);
+	vfs_node_put(v, root, 1);
+	char *ls = conf_ls(v, "/");
+	assert_string_equal(ls, "d\nf\n");
+	free(ls);
+	conf_expect_str(v, "/f", "x");
+}
+
 static void test_files_open_directory_flags(void **state)
 {
 	vfs *v = conf_vfs(state);
@@ -932,6 +970,7 @@ int conf_run_files(void)
 	struct CMUnitTest tests[] = {
 	        CONF_TEST(test_files_creat_excl_trunc),
 	        CONF_TEST(test_files_open_bad_access_mode_einval),
+	        CONF_TEST(test_files_open_creat_directory_einval),
 	        CONF_TEST(test_files_open_directory_flags),
 	        CONF_TEST(test_files_open_mode_bits_and_ignored_flags),
 	        CONF_TEST(test_files_nofollow),
