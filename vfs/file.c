@@ -372,12 +372,14 @@ static int64_t file_pread(vfs *v, struct vfs_handle *h, void *buf, size_t count,
 {
 	vfs_node *n = h->node;
 
+	/* Linux's order: the access mode, then the range (rw_verify_area),
+	 * and only then the directory's own read (EISDIR). */
 	if ((h->flags & O_ACCMODE) == O_WRONLY)
 		return -EBADF;
+	if ((uint64_t)count > (uint64_t)(INT64_MAX - off))
+		return -EINVAL; /* offset + count overflows, as Linux says */
 	if (S_ISDIR(n->type))
 		return -EISDIR;
-	if (off < 0 || (uint64_t)count > (uint64_t)(INT64_MAX - off))
-		return -EINVAL; /* offset + count overflows, as Linux says */
 	if (count > RW_MAX)
 		count = RW_MAX;
 	if (off >= VFS_FILE_SIZE_MAX || count == 0)
@@ -388,10 +390,15 @@ static int64_t file_pread(vfs *v, struct vfs_handle *h, void *buf, size_t count,
 	                               count, off);
 }
 
+/* pread and pwrite check the offset before the descriptor, as Linux's
+ * ksys_pread64() and ksys_pwrite64() do. */
 VFS_EXTERN int64_t vfs_pread(vfs *v, int fd, void *buf, size_t count,
                              int64_t offset)
 {
 	int64_t rc;
+
+	if (offset < 0)
+		return -EINVAL;
 	WITH_HANDLE(v, fd, h, rc)
 	rc = file_pread(v, h, buf, count, offset);
 	END_HANDLE(v, h)
@@ -439,6 +446,7 @@ static int file_kill_suid(struct vfs_ctx *c, vfs_node *n)
 	}
 }
 
+/* off is never negative: callers refuse that before the descriptor. */
 int64_t vfs__file_pwrite(struct vfs_ctx *c, struct vfs_handle *h,
                          const void *buf, size_t count, int64_t off,
                          bool use_pos)
@@ -452,8 +460,6 @@ int64_t vfs__file_pwrite(struct vfs_ctx *c, struct vfs_handle *h,
 		return -EBADF;
 	if (S_ISDIR(n->type))
 		return -EISDIR;
-	if (off < 0)
-		return -EINVAL;
 	if (use_pos)
 		pthread_mutex_lock(&h->lock);
 	if (use_pos)
@@ -503,7 +509,7 @@ VFS_EXTERN int64_t vfs_pwrite_as(vfs *v, const vfs_cred *cred, int fd,
 	struct vfs_ctx c;
 	int64_t rc;
 
-	if (cred == NULL)
+	if (cred == NULL || offset < 0)
 		return -EINVAL;
 	WITH_HANDLE(v, fd, h, rc)
 	vfs__ctx_node(v, cred, &c);
@@ -517,6 +523,9 @@ static int64_t file_write(vfs *v, int fd, const void *buf, size_t count,
 {
 	struct vfs_ctx c;
 	int64_t rc;
+
+	if (offset < 0)
+		return -EINVAL;
 	WITH_HANDLE(v, fd, h, rc)
 	vfs__ctx_path(v, &c);
 	rc = vfs__file_pwrite(&c, h, buf, count, offset, use_pos);

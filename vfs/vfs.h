@@ -284,8 +284,9 @@ VFS_EXTERN int64_t vfs_write(vfs *v, int fd, const void *buf, size_t count);
 /**
  * Read or write at an offset without moving the position. As on Linux,
  * pwrite on an O_APPEND descriptor appends.
- * @return as vfs_read(); -EINVAL for a negative offset or offset + count
- *         overflowing.
+ * @return as vfs_read(); -EINVAL for a negative offset (before any other
+ *         check, -EBADF included, as on Linux) or offset + count
+ *         overflowing (before -EISDIR).
  * Thread safety: safe.
  */
 VFS_EXTERN int64_t vfs_pread(vfs *v, int fd, void *buf, size_t count,

@@ -429,6 +429,43 @@ static void test_files_size_limit_offsets(void **state)
 	assert_int_equal(vfs_close(v, fd), 0);
 }
 
+/* Linux checks a negative pread/pwrite offset before the descriptor
+ * (ksys_pread64), so EINVAL wins over EBADF and EISDIR; offset + count
+ * overflowing comes before a directory's EISDIR too. */
+static void test_files_negative_offset_einval_first(void **state)
+{
+	vfs *v = conf_vfs(state);
+	vfs_cred cred = {0, 0, 0, NULL};
+	char buf[16];
+	int ro, wo, dir;
+
+	conf_mkdir(v, "/d");
+	conf_put(v, "/f", "abc");
+	ro = conf_open_ok(v, "/f", O_RDONLY);
+	wo = conf_open_ok(v, "/f", O_WRONLY);
+	dir = conf_open_ok(v, "/d", O_RDONLY | O_DIRECTORY);
+	assert_int_equal(vfs_pread(v, 4321, buf, 1, -1), -EINVAL);
+	assert_int_equal(vfs_pread(v, 4321, buf, 1, 0), -EBADF);
+	assert_int_equal(vfs_pwrite(v, -1, "x", 1, -1), -EINVAL);
+	assert_int_equal(vfs_pwrite(v, -1, "x", 1, 0), -EBADF);
+	assert_int_equal(vfs_pwrite_as(v, &cred, 4321, "x", 1, -1), -EINVAL);
+	assert_int_equal(vfs_pread(v, wo, buf, 1, -1), -EINVAL);
+	assert_int_equal(vfs_pread(v, wo, buf, 0, -1), -EINVAL);
+	assert_int_equal(vfs_pread(v, wo, buf, 1, 0), -EBADF);
+	assert_int_equal(vfs_pwrite(v, ro, "x", 1, -1), -EINVAL);
+	assert_int_equal(vfs_pwrite(v, ro, "x", 0, INT64_MIN), -EINVAL);
+	assert_int_equal(vfs_pwrite(v, ro, "x", 1, 0), -EBADF);
+	assert_int_equal(vfs_pread(v, dir, buf, 1, -1), -EINVAL);
+	assert_int_equal(vfs_pread(v, dir, buf, 1, INT64_MAX), -EINVAL);
+	assert_int_equal(vfs_pread(v, dir, buf, 1, 1), -EISDIR);
+	assert_int_equal(vfs_pwrite(v, dir, "x", 1, -1), -EINVAL);
+	assert_int_equal(vfs_pwrite(v, dir, "x", 1, 0), -EBADF);
+	assert_int_equal(vfs_close(v, ro), 0);
+	assert_int_equal(vfs_close(v, wo), 0);
+	assert_int_equal(vfs_close(v, dir), 0);
+	conf_expect_str(v, "/f", "abc");
+}
+
 static void test_files_bad_offsets_einval(void **state)
 {
 	vfs *v = conf_vfs(state);
@@ -982,6 +1019,7 @@ int conf_run_files(void)
 	        CONF_TEST(test_files_append),
 	        CONF_TEST(test_files_lseek),
 	        CONF_TEST(test_files_size_limit_offsets),
+	        CONF_TEST(test_files_negative_offset_einval_first),
 	        CONF_TEST(test_files_bad_offsets_einval),
 	        CONF_TEST(test_files_truncate_holes_read_zeros),
 	        CONF_TEST(test_files_truncate_to_max_is_sparse),
