@@ -777,12 +777,19 @@ static int op_open_creat(struct op *o, const char *path, int flags,
 	for (;;) {
 		if (rc < 0)
 			return rc;
-		if (w->last_type != VFS__LAST_NORM || w->trailing_slash)
-			return -EISDIR;
 		dir = vfs__walk_top(w);
-		rc = op_search_ok(o, dir);
-		if (rc < 0)
-			return rc;
+		if (w->last_type != VFS__LAST_ROOT) {
+			rc = op_search_ok(o, dir);
+			if (rc < 0)
+				return rc;
+		}
+		/* "." ".." "/" name a directory that exists: EEXIST with
+		 * O_EXCL, EISDIR without (Linux's do_open()). A trailing
+		 * slash is EISDIR, existing or not. */
+		if (w->last_type != VFS__LAST_NORM)
+			return (flags & O_EXCL) ? -EEXIST : -EISDIR;
+		if (w->trailing_slash)
+			return -EISDIR;
 		rc = vfs__step(o->c.v, dir, w->last, &node, &a);
 		if (rc == -ENOENT) {
 			if (vfs__readonly(dir))

@@ -256,8 +256,10 @@ VFS_EXTERN int vfs_path_check(const char *path, size_t len);
  * O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY, O_NOFOLLOW;
  * others are ignored. A dangling symlink with O_CREAT creates its target.
  *
- * @return a descriptor >= 0; -EEXIST, -ENOENT, -ENOTDIR, -EISDIR (a
- *         directory opened for writing, or a trailing slash with O_CREAT),
+ * @return a descriptor >= 0; -EEXIST (O_CREAT | O_EXCL on an existing
+ *         name, "." ".." and "/" included), -ENOENT, -ENOTDIR, -EISDIR (a
+ *         directory opened for writing, O_CREAT without O_EXCL on a
+ *         directory, or a trailing slash with O_CREAT),
  *         -ELOOP (O_NOFOLLOW on a symlink, or too many links), -ENXIO
  *         (a FIFO, socket or device node: stores keep them as metadata
  *         only), -EROFS, -EACCES, -EMFILE, -ENOSPC, -EINVAL (bad access

@@ -344,6 +344,43 @@ static void test_paths_dot_and_dotdot_final_component(void **state)
 	free(ls);
 }
 
+/* open(O_CREAT) on ".", ".." or "/": the directory exists, so O_EXCL is
+ * EEXIST and without it EISDIR, before a read-only mount's EROFS; a
+ * trailing slash is EISDIR with or without O_EXCL (Linux's do_open()). */
+static void test_paths_creat_excl_on_dot_eexist(void **state)
+{
+	static const char *dots[] = {".",     "..",    "/",     "/d/.",
+	                             "/d/..", "/d/./", "/ro/.", "/ro/.."};
+	vfs *v = conf_vfs(state);
+
+	conf_mkdir(v, "/d");
+	conf_put(v, "/f", "x");
+	assert_int_equal(vfs_mount_spec(v, "/ro", "memory,ro", NULL, 0), 0);
+	for (size_t i = 0; i < sizeof dots / sizeof dots[0]; i++) {
+		assert_int_equal(
+		        vfs_open(v, dots[i], O_WRONLY | O_CREAT | O_EXCL, 0644),
+		        -EEXIST);
+		assert_int_equal(vfs_open(v, dots[i], O_RDONLY | O_CREAT, 0644),
+		                 -EISDIR);
+	}
+	assert_int_equal(vfs_open(v, "/f/.", O_RDWR | O_CREAT | O_EXCL, 0644),
+	                 -ENOTDIR);
+	assert_int_equal(vfs_open(v, "/no/.", O_RDWR | O_CREAT | O_EXCL, 0644),
+	                 -ENOENT);
+	assert_int_equal(vfs_open(v, "/new/", O_RDWR | O_CREAT | O_EXCL, 0644),
+	                 -EISDIR);
+	assert_int_equal(vfs_open(v, "/d/", O_RDWR | O_CREAT | O_EXCL, 0644),
+	                 -EISDIR);
+	assert_int_equal(vfs_open(v, "/d", O_RDWR | O_CREAT | O_EXCL, 0644),
+	                 -EEXIST);
+	/* Nothing was created. */
+	assert_int_equal(conf_lstat(v, "/d").nlink, 2);
+	assert_int_equal(vfs_lstat(v, "/new", &(vfs_attr){0}), -ENOENT);
+	char *ls = conf_ls(v, "/");
+	assert_string_equal(ls, "d\nf\nro\n");
+	free(ls);
+}
+
 static void test_paths_root_as_final_component(void **state)
 {
 	vfs *v = conf_vfs(state);
@@ -627,6 +664,7 @@ int conf_run_paths(void)
 	        CONF_TEST(test_paths_file_used_as_directory),
 	        CONF_TEST(test_paths_missing_parent_is_enoent),
 	        CONF_TEST(test_paths_dot_and_dotdot_final_component),
+	        CONF_TEST(test_paths_creat_excl_on_dot_eexist),
 	        CONF_TEST(test_paths_root_as_final_component),
 	        CONF_TEST(test_paths_symlink_loop_eloop),
 	        CONF_TEST(test_paths_symlink_chain_40_ok_41_eloop),
