@@ -51,7 +51,7 @@
 #define INVAL_ENTRY_MASK                                                       \
 	(VFS_EV_CREATE | VFS_EV_DELETE | VFS_EV_MOVED_FROM | VFS_EV_MOVED_TO)
 #define INVAL_BUF_SIZE (64 * 1024)
-#define INVAL_BATCH    256 /* distinct paths remembered per batch */
+#define INVAL_BATCH    256 /* distinct changes coalesced per batch */
 
 struct fusefs_inval {
 	fusefs *fs;
@@ -117,8 +117,6 @@ static void inval_queue(inval_item *items, size_t *n, const char *base,
 	size_t blen = strlen(base);
 	char *p;
 
-	if (*n == INVAL_BATCH)
-		return; /* the timeouts cover what a huge batch leaves out */
 	p = malloc(blen + strlen(name) + 2);
 	if (p == NULL)
 		return;
@@ -143,7 +141,19 @@ static const char *inval_base(const fusefs_inval *iv, int wd)
 	return NULL;
 }
 
-/* Read every pending record, then notify once per distinct change. */
+/* Notify the batch's changes and empty it. */
+static void inval_flush(fusefs_inval *iv, inval_item *items, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (!atomic_load(&iv->stopping))
+			inval_send(iv, &items[i]);
+		free(items[i].path);
+	}
+	*n = 0;
+}
+
+/* Read every pending record, then notify once per distinct change (a
+ * full batch is sent as it fills). */
 static void inval_drain(fusefs_inval *iv, char *buf, inval_item *items)
 {
 	int64_t got;
@@ -163,15 +173,13 @@ static void inval_drain(fusefs_inval *iv, char *buf, inval_item *items)
 			if ((e->mask & VFS_EV_CREATE) &&
 			    iv->fs->negative_timeout == 0)
 				continue;
+			if (n == INVAL_BATCH)
+				inval_flush(iv, items, &n);
 			inval_queue(items, &n, base, e->name,
 			            (e->mask & INVAL_ENTRY_MASK) != 0);
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!atomic_load(&iv->stopping))
-			inval_send(iv, &items[i]);
-		free(items[i].path);
-	}
+	inval_flush(iv, items, &n);
 }
 
 static void *inval_main(void *arg)
