@@ -243,6 +243,8 @@ static inline vfs_node *vfs__walk_top(const struct vfs_walk *w)
 uint64_t vfs__walk_parent_ino(struct vfs_walk *w);
 /* Canonical path of the top into buf. */
 int vfs__walk_path(const struct vfs_walk *w, char *buf, size_t size);
+/* Whether node is on the walk's stack: the top or one of its ancestors. */
+bool vfs__walk_holds(const struct vfs_walk *w, const vfs_node *node);
 
 /* ---- path.c ------------------------------------------------------------ */
 

@@ -211,8 +211,11 @@ static int may_modify_dir(struct vfs_ctx *c, vfs_node *dir, vfs_attr *da)
 	              : vfs__permission(c, da, VFS__MAY_WRITE | VFS__MAY_EXEC);
 }
 
-/* Removing or replacing name in dir: the sticky-directory rule. */
-static int may_delete(struct vfs_ctx *c, vfs_node *dir, const char *name)
+/* Removing or replacing name in dir: the sticky-directory rule. The
+ * child's attributes are looked up only when the rule needs them, unless
+ * the caller already has them (known). */
+static int may_delete_known(struct vfs_ctx *c, vfs_node *dir, const char *name,
+                            const vfs_attr *known)
 {
 	vfs_attr da, ca;
 	vfs_node *child;
@@ -224,11 +227,19 @@ static int may_delete(struct vfs_ctx *c, vfs_node *dir, const char *name)
 	if (rc < 0 || !(da.mode & S_ISVTX) || c->cred->uid == 0 ||
 	    c->cred->uid == da.uid)
 		return rc;
-	rc = vfs__step(c->v, dir, name, &child, &ca);
-	if (rc < 0)
-		return rc == -ENOENT ? 0 : rc;
-	vfs__node_put(c->v, child);
-	return c->cred->uid == ca.uid ? 0 : -EPERM;
+	if (known == NULL) {
+		rc = vfs__step(c->v, dir, name, &child, &ca);
+		if (rc < 0)
+			return rc == -ENOENT ? 0 : rc;
+		vfs__node_put(c->v, child);
+		known = &ca;
+	}
+	return c->cred->uid == known->uid ? 0 : -EPERM;
+}
+
+static int may_delete(struct vfs_ctx *c, vfs_node *dir, const char *name)
+{
+	return may_delete_known(c, dir, name, NULL);
 }
 
 /* ---- change events ----------------------------------------------------- */
@@ -588,10 +599,59 @@ static int do_link(struct vfs_ctx *c, vfs_node *n, vfs_node *dir,
 	return rc;
 }
 
+/*
+ * What Linux's vfs_rename() checks before the filesystem acts, for names
+ * that exist as the lookups of do_renameat2() left them: the same file on
+ * both sides does nothing (1); may_delete() of the source; may_delete() of
+ * the target, with the type rules unless exchanging, or may_create() when
+ * there is none; write permission on a directory that gets a new parent.
+ */
+static int rename_may(struct vfs_ctx *c, vfs_node *odir, const char *oname,
+                      vfs_node *ndir, const char *nname, unsigned flags)
+{
+	bool exchange = flags & VFS_RENAME_EXCHANGE;
+	vfs_node *src, *dst = NULL;
+	vfs_attr sa, da;
+	int rc = vfs__step(c->v, odir, oname, &src, &sa);
+
+	if (rc < 0)
+		return rc;
+	rc = vfs__step(c->v, ndir, nname, &dst, &da);
+	if (rc == -ENOENT && !exchange) {
+		dst = NULL;
+		rc = 0;
+	} else if (rc < 0) {
+		dst = NULL;
+	} else if (flags & VFS_RENAME_NOREPLACE) {
+		rc = -EEXIST;
+	} else if (src == dst) {
+		rc = 1;
+	}
+	if (rc == 0)
+		rc = may_delete_known(c, odir, oname, &sa);
+	if (rc == 0)
+		rc = dst != NULL ? may_delete_known(c, ndir, nname, &da)
+		                 : may_modify_dir(c, ndir, &da);
+	if (rc == 0 && dst != NULL && !exchange &&
+	    S_ISDIR(sa.mode) != S_ISDIR(da.mode))
+		rc = S_ISDIR(sa.mode) ? -ENOTDIR : -EISDIR;
+	/* Moving a directory to a new parent rewrites its "..". */
+	if (rc == 0 && c->check && odir != ndir) {
+		if (S_ISDIR(sa.mode))
+			rc = vfs__permission(c, &sa, VFS__MAY_WRITE);
+		if (rc == 0 && exchange && S_ISDIR(da.mode))
+			rc = vfs__permission(c, &da, VFS__MAY_WRITE);
+	}
+	vfs__node_put(c->v, src);
+	vfs__node_put(c->v, dst);
+	return rc;
+}
+
 static int do_rename(struct vfs_ctx *c, vfs_node *odir, const char *oname,
                      vfs_node *ndir, const char *nname, unsigned flags)
 {
 	vfs_store *s;
+	bool busy;
 	int rc;
 
 	if ((flags & ~(VFS_RENAME_NOREPLACE | VFS_RENAME_EXCHANGE)) != 0 ||
@@ -603,28 +663,18 @@ static int do_rename(struct vfs_ctx *c, vfs_node *odir, const char *oname,
 		return -EXDEV;
 	if (vfs__readonly(odir))
 		return -EROFS;
-	if (vfs__is_mount_path(odir, oname) || vfs__is_mount_path(ndir, nname))
-		return -EBUSY;
-	if (c->check) {
-		vfs_node *child;
-		vfs_attr a;
-
-		rc = may_delete(c, odir, oname);
-		if (rc == 0)
-			rc = may_delete(c, ndir, nname);
-		if (rc < 0)
-			return rc;
-		/* Moving a directory to a new parent rewrites its "..". */
-		if (odir != ndir &&
-		    vfs__step(c->v, odir, oname, &child, &a) == 0) {
-			vfs__node_put(c->v, child);
-			if (S_ISDIR(a.mode)) {
-				rc = vfs__permission(c, &a, VFS__MAY_WRITE);
-				if (rc < 0)
-					return rc;
-			}
-		}
+	/* Mount points, and directories holding one, stay where they are:
+	 * EBUSY, which Linux gives for a mount point only after the checks
+	 * of rename_may(). */
+	busy = vfs__is_mount_path(odir, oname) ||
+	       vfs__is_mount_path(ndir, nname);
+	if (c->check || busy) {
+		rc = rename_may(c, odir, oname, ndir, nname, flags);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
 	}
+	if (busy)
+		return -EBUSY;
 	s = odir->mnt->store;
 	if (!vfs__watching(c->v))
 		return s->ops.rename(s->state, odir->id, oname, ndir->id, nname,
@@ -1208,12 +1258,35 @@ out:
 	return op_end(&o, rc);
 }
 
+/* Walk to path's parent as Linux's filename_parentat() does: the walk
+ * checks search permission on every directory it looks a name up in, the
+ * one holding the final component included (unless the path is "/"). */
+static int op_walk_parent(struct op *o, struct vfs_walk *w, const char *path)
+{
+	int rc = vfs__walk(w, path, VFS__WALK_PARENT);
+
+	if (rc == 0 && w->last_type != VFS__LAST_ROOT)
+		rc = op_search_ok(o, vfs__walk_top(w));
+	return rc;
+}
+
+/*
+ * rename(2) with the checks in the order of Linux's do_renameat2(): the
+ * flags; both walks; EXDEV; ".", ".." or "/" as a final component (EBUSY,
+ * or EEXIST for the target with NOREPLACE); EROFS; a missing source
+ * (ENOENT); NOREPLACE finding the target (EEXIST) or EXCHANGE missing it
+ * (ENOENT); trailing slashes on a non-directory (ENOTDIR); a directory
+ * into its own subtree (EINVAL) or onto an ancestor of the source
+ * (ENOTEMPTY, EINVAL for an exchange); and only then the same file on
+ * both sides, which does nothing. do_rename() goes on as vfs_rename().
+ */
 VFS_EXTERN int vfs_rename(vfs *v, const char *oldpath, const char *newpath,
                           unsigned flags)
 {
+	bool exchange = flags & VFS_RENAME_EXCHANGE;
+	vfs_node *odir, *ndir, *src = NULL, *dst = NULL;
 	struct op o;
-	vfs_node *odir, *ndir, *child;
-	vfs_attr a;
+	vfs_attr sa, da;
 	int rc;
 
 	if ((flags & ~(VFS_RENAME_NOREPLACE | VFS_RENAME_EXCHANGE)) != 0 ||
@@ -1222,48 +1295,51 @@ VFS_EXTERN int vfs_rename(vfs *v, const char *oldpath, const char *newpath,
 	rc = op_begin(v, &o);
 	if (rc < 0)
 		return rc;
-	rc = vfs__walk(&o.w, oldpath, VFS__WALK_PARENT);
+	rc = op_walk_parent(&o, &o.w, oldpath);
 	if (rc == 0)
-		rc = vfs__walk(&o.w2, newpath, VFS__WALK_PARENT);
+		rc = op_walk_parent(&o, &o.w2, newpath);
 	if (rc < 0)
 		goto out;
-	if (o.w.last_type != VFS__LAST_NORM) {
-		rc = -EBUSY;
-		goto out;
-	}
-	if (o.w2.last_type != VFS__LAST_NORM) {
-		rc = (flags & VFS_RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
-		goto out;
-	}
 	odir = vfs__walk_top(&o.w);
 	ndir = vfs__walk_top(&o.w2);
-	if (odir->mnt != ndir->mnt) {
+	if (odir->mnt != ndir->mnt)
 		rc = -EXDEV;
-		goto out;
-	}
-	if (vfs__readonly(odir)) {
+	else if (o.w.last_type != VFS__LAST_NORM)
+		rc = -EBUSY;
+	else if (o.w2.last_type != VFS__LAST_NORM)
+		rc = (flags & VFS_RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
+	else if (vfs__readonly(odir))
 		rc = -EROFS;
+	else
+		rc = vfs__step(v, odir, o.w.last, &src, &sa);
+	if (rc < 0) {
+		src = NULL;
 		goto out;
 	}
-	rc = op_search_ok(&o, odir);
-	if (rc == 0)
-		rc = op_search_ok(&o, ndir);
+	rc = vfs__step(v, ndir, o.w2.last, &dst, &da);
+	if (rc < 0)
+		dst = NULL;
+	if (rc == -ENOENT && !exchange)
+		rc = 0;
+	else if (rc == 0 && (flags & VFS_RENAME_NOREPLACE))
+		rc = -EEXIST;
 	if (rc < 0)
 		goto out;
-	if (o.w.trailing_slash || o.w2.trailing_slash) {
-		/* A trailing slash is only for directories. */
-		rc = vfs__step(v, odir, o.w.last, &child, &a);
-		if (rc < 0)
-			goto out;
-		vfs__node_put(v, child);
-		if (!S_ISDIR(a.mode) &&
-		    (o.w.trailing_slash || !(flags & VFS_RENAME_EXCHANGE))) {
-			rc = -ENOTDIR;
-			goto out;
-		}
-	}
-	rc = do_rename(&o.c, odir, o.w.last, ndir, o.w2.last, flags);
+	/* A trailing slash is only for directories; an exchange also needs
+	 * one on the target to name a directory. */
+	if ((exchange && !S_ISDIR(da.mode) && o.w2.trailing_slash) ||
+	    (!S_ISDIR(sa.mode) &&
+	     (o.w.trailing_slash || (!exchange && o.w2.trailing_slash))))
+		rc = -ENOTDIR;
+	else if (vfs__walk_holds(&o.w2, src))
+		rc = -EINVAL;
+	else if (dst != NULL && vfs__walk_holds(&o.w, dst))
+		rc = exchange ? -EINVAL : -ENOTEMPTY;
+	else if (src != dst)
+		rc = do_rename(&o.c, odir, o.w.last, ndir, o.w2.last, flags);
 out:
+	vfs__node_put(v, src);
+	vfs__node_put(v, dst);
 	return op_end(&o, rc);
 }
 

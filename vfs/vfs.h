@@ -356,7 +356,10 @@ VFS_EXTERN int vfs_unlink(vfs *v, const char *path);
  *         own subtree); -EEXIST (NOREPLACE); -ENOENT; -ENOTDIR; -EISDIR;
  *         -ENOTEMPTY; -EXDEV (across mounts); -EBUSY ("." or ".." as either
  *         final component, a mount point, or a directory holding one);
- *         -EROFS.
+ *         -EROFS. When several apply, the one Linux's renameat2() checks
+ *         first: e.g. NOREPLACE's -EEXIST and EXCHANGE's missing target
+ *         come before a trailing slash on a file (-ENOTDIR), and that
+ *         before renaming a file onto itself.
  * Thread safety: safe.
  */
 VFS_EXTERN int vfs_rename(vfs *v, const char *oldpath, const char *newpath,

@@ -267,6 +267,14 @@ uint64_t vfs__walk_parent_ino(struct vfs_walk *w)
 	return vfs__node_getattr(w->c->v, n, &a) == 0 ? a.ino : 0;
 }
 
+bool vfs__walk_holds(const struct vfs_walk *w, const vfs_node *node)
+{
+	for (size_t i = 0; i < w->depth; i++)
+		if (w->stack[i].node == node)
+			return true;
+	return false;
+}
+
 int vfs__walk_path(const struct vfs_walk *w, char *buf, size_t size)
 {
 	size_t len = 0;

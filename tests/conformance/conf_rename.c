@@ -216,6 +216,121 @@ static void test_rename_errors_leave_both_names(void **state)
 	free(ls);
 }
 
+/* Linux's order (do_renameat2, then vfs_rename): EXDEV before "." and
+ * ".." (EBUSY); a missing source (ENOENT); NOREPLACE finding the target
+ * (EEXIST) or EXCHANGE missing it (ENOENT); trailing slashes on
+ * non-directories (ENOTDIR); a directory into its own subtree (EINVAL) or
+ * onto an ancestor of the source (ENOTEMPTY); the same file on both
+ * sides, which does nothing; the types; and last a mount point's EBUSY.
+ * Every case fails or does nothing, so the tree ends as it began. */
+static void test_rename_check_order(void **state)
+{
+	static const struct {
+		const char *from, *to;
+		unsigned flags;
+		int want;
+	} cases[] = {
+	        {"/s/", "/s", VFS_RENAME_NOREPLACE, -EEXIST},
+	        {"/f", "/f/", VFS_RENAME_NOREPLACE, -EEXIST},
+	        {"/f/", "/g", VFS_RENAME_NOREPLACE, -EEXIST},
+	        {"/f/", "/missing", VFS_RENAME_EXCHANGE, -ENOENT},
+	        {"/f", "/missing/", VFS_RENAME_EXCHANGE, -ENOENT},
+	        {"/missing", "/f", VFS_RENAME_NOREPLACE, -ENOENT},
+	        {"/missing/", "/f/", VFS_RENAME_EXCHANGE, -ENOENT},
+	        {"/f", "/f/", 0, -ENOTDIR},
+	        {"/f", "/h/", 0, -ENOTDIR},
+	        {"/f/", "/h", 0, -ENOTDIR},
+	        {"/d/sub/x/", "/d", 0, -ENOTDIR},
+	        {"/d/sub", "/d/", VFS_RENAME_NOREPLACE, -EEXIST},
+	        {"/d/sub", "/d", 0, -ENOTEMPTY},
+	        {"/d/sub", "/d", VFS_RENAME_EXCHANGE, -EINVAL},
+	        {"/d", "/d/sub/n/", 0, -EINVAL},
+	        {"/d/", "/d/sub/new/", 0, -EINVAL},
+	        {"/d", "/d/sub/", VFS_RENAME_EXCHANGE, -EINVAL},
+	        {"/d", "/d/sub/x", VFS_RENAME_NOREPLACE, -EEXIST},
+	        {"/d", "/d/sub/x", 0, -EINVAL},
+	        {"/f", "/h", 0, 0},
+	        {"/f", "/h", VFS_RENAME_EXCHANGE, 0},
+	        {"/f", "/h", VFS_RENAME_NOREPLACE, -EEXIST},
+	        {"/d", "/d/", 0, 0},
+	        {"/f", "/d/..", VFS_RENAME_EXCHANGE, -EBUSY},
+	        {"/f", ".", VFS_RENAME_NOREPLACE, -EEXIST},
+	        {".", "/f", VFS_RENAME_NOREPLACE, -EBUSY},
+	        {"/f", "/e", 0, -EISDIR},
+	        {"/e", "/f", 0, -ENOTDIR},
+	        /* Next to a mount point (a memory store at /m). */
+	        {"/m/.", "/x", 0, -EXDEV},
+	        {"/f", "/m/.", 0, -EXDEV},
+	        {"/m/y", "/m/..", 0, -EBUSY},
+	        {"/f", "/m/", 0, -ENOTDIR},
+	        {"/f", "/m", VFS_RENAME_NOREPLACE, -EEXIST},
+	        {"/f", "/m", 0, -EISDIR},
+	        {"/m", "/f", 0, -ENOTDIR},
+	        {"/m", "/m", 0, 0},
+	        {"/m/", "/m", VFS_RENAME_EXCHANGE, 0},
+	        {"/e", "/m", 0, -EBUSY},
+	        {"/m", "/e", VFS_RENAME_EXCHANGE, -EBUSY},
+	        {"/m", "/m2", 0, -EBUSY},
+	};
+	vfs *v = conf_vfs(state);
+	char *ls;
+
+	conf_mkdir(v, "/d");
+	conf_mkdir(v, "/d/sub");
+	conf_put(v, "/d/sub/x", "x");
+	conf_mkdir(v, "/e");
+	conf_put(v, "/f", "f");
+	conf_put(v, "/g", "g");
+	assert_int_equal(vfs_link(v, "/f", "/h"), 0);
+	conf_symlink(v, "b", "/s");
+	assert_int_equal(vfs_mount_spec(v, "/m", "memory", NULL, 0), 0);
+	conf_put(v, "/m/y", "y");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc = vfs_rename(v, cases[i].from, cases[i].to,
+		                    cases[i].flags);
+
+		if (rc != cases[i].want)
+			fail_msg("rename(\"%s\", \"%s\", %u) = %s, want %s",
+			         cases[i].from, cases[i].to, cases[i].flags,
+			         vfs_strerror(rc), vfs_strerror(cases[i].want));
+	}
+	ls = conf_ls(v, "/");
+	assert_string_equal(ls, "d\ne\nf\ng\nh\nm\ns\n");
+	free(ls);
+	conf_expect_str(v, "/d/sub/x", "x");
+	conf_expect_str(v, "/f", "f");
+	conf_expect_str(v, "/g", "g");
+	conf_expect_str(v, "/m/y", "y");
+	assert_int_equal(conf_lstat(v, "/h").ino, conf_lstat(v, "/f").ino);
+	assert_int_equal(conf_lstat(v, "/e").mode & S_IFMT, S_IFDIR);
+}
+
+/* RENAME_EXCHANGE: a trailing slash on the target needs a directory there
+ * (ENOTDIR otherwise, nothing exchanged), as one on the source does. */
+static void test_rename_exchange_trailing_slash(void **state)
+{
+	vfs *v = conf_vfs(state);
+	uint64_t f, d;
+
+	conf_put(v, "/f", "f");
+	conf_put(v, "/g", "g");
+	conf_mkdir(v, "/d");
+	f = conf_lstat(v, "/f").ino;
+	d = conf_lstat(v, "/d").ino;
+	assert_int_equal(vfs_rename(v, "/f", "/g/", VFS_RENAME_EXCHANGE),
+	                 -ENOTDIR);
+	assert_int_equal(vfs_rename(v, "/d", "/g/", VFS_RENAME_EXCHANGE),
+	                 -ENOTDIR);
+	assert_int_equal(vfs_rename(v, "/f/", "/d/", VFS_RENAME_EXCHANGE),
+	                 -ENOTDIR);
+	conf_expect_str(v, "/g", "g");
+	assert_int_equal(conf_lstat(v, "/f").ino, f);
+	/* A slash on the directory's name alone is fine. */
+	assert_int_equal(vfs_rename(v, "/f", "/d/", VFS_RENAME_EXCHANGE), 0);
+	assert_int_equal(conf_lstat(v, "/f").ino, d);
+	conf_expect_str(v, "/d", "f");
+}
+
 int conf_run_rename(void)
 {
 	struct CMUnitTest tests[] = {
@@ -227,6 +342,8 @@ int conf_run_rename(void)
 	        CONF_TEST(test_rename_exchange),
 	        CONF_TEST(test_rename_bad_flags_einval),
 	        CONF_TEST(test_rename_errors_leave_both_names),
+	        CONF_TEST(test_rename_check_order),
+	        CONF_TEST(test_rename_exchange_trailing_slash),
 	};
 	return CONF_RUN_GROUP("rename", tests);
 }

@@ -199,8 +199,12 @@ static void test_mount_points_are_busy_for_namespace_ops(void **state)
 	assert_int_equal(vfs_rename(v, "/d/m", "/d/x", 0), -EBUSY);
 	/* A directory holding a mount point cannot move either. */
 	assert_int_equal(vfs_rename(v, "/d", "/e", 0), -EBUSY);
+	assert_int_equal(vfs_mkdir(v, "/e", 0755), 0);
+	assert_int_equal(vfs_rename(v, "/e", "/d/m", 0), -EBUSY);
+	/* The types come first, as in Linux: a file onto the mount point
+	 * (a directory) is EISDIR. */
 	put(v, "/f", "x");
-	assert_int_equal(vfs_rename(v, "/f", "/d/m", 0), -EBUSY);
+	assert_int_equal(vfs_rename(v, "/f", "/d/m", 0), -EISDIR);
 	assert_int_equal(vfs_link(v, "/f", "/d/m"), -EEXIST);
 	assert_int_equal(vfs_symlink(v, "/f", "/d/m"), -EEXIST);
 }
