@@ -670,8 +670,11 @@ void vfs__watch_rename(vfs *v, struct vfs_mount *mnt, uint64_t olddir,
 		struct vfs_ev to = {
 		        mnt,   newdir, newname, VFS__NOID, VFS_EV_MOVED_TO | d,
 		        cookie};
-		struct vfs_ev self = {
-		        mnt, VFS__NOID, NULL, node, VFS_EV_MOVE_SELF | d, 0};
+		/* inotify sets no IN_ISDIR on a self event. */
+		struct vfs_ev self = {.mnt = mnt,
+		                      .dir = VFS__NOID,
+		                      .node = node,
+		                      .mask = VFS_EV_MOVE_SELF};
 
 		pthread_mutex_lock(&w->lock);
 		deliver(w, &from);

@@ -506,6 +506,89 @@ static void test_watch_on_a_mount(void **state)
 	vfs_watcher_free(w);
 }
 
+/* ---- moves -------------------------------------------------------------- */
+
+/* Records that start with one move, "FROM;TO;...": the pair on wd with
+ * one nonzero cookie. */
+static void conf_expect_move(vfs_watcher *w, int wd, int want, const char *text)
+{
+	conf_ev ev[CONF_MAX_EV];
+	char *got;
+	int n;
+
+	got = conf_events(w, want, ev, &n);
+	assert_string_equal(got, text);
+	free(got);
+	assert_int_equal(n, want);
+	assert_int_equal(ev[0].wd, wd);
+	assert_int_equal(ev[1].wd, wd);
+	assert_int_not_equal(ev[0].cookie, 0);
+	assert_int_equal(ev[0].cookie, ev[1].cookie);
+}
+
+static void test_watch_recursive_moves(void **state)
+{
+	vfs *v = conf_vfs(state);
+	conf_ev ev[CONF_MAX_EV];
+	vfs_watcher *w;
+	char *got;
+	int wd, n;
+
+	conf_mkdir(v, "/r");
+	conf_mkdir(v, "/r/a");
+	conf_mkdir(v, "/r/a/sub");
+	conf_mkdir(v, "/r/b");
+	conf_mkdir(v, "/out");
+	conf_put(v, "/r/a/f", "f");
+	conf_put(v, "/out/x", "x");
+	w = conf_watcher(v, 0);
+	wd = vfs_watch_add(w, "/r", VFS_EV_ALL, VFS_WATCH_RECURSIVE);
+	assert_true(wd >= 1);
+	/* Between two directories of the tree: one pair, one cookie. */
+	assert_int_equal(vfs_rename(v, "/r/a/f", "/r/b/g", 0), 0);
+	conf_expect_move(w, wd, 2, "MOVED_FROM a/f;MOVED_TO b/g;");
+	/* Into the tree from outside: only MOVED_TO; out of it: only
+	 * MOVED_FROM. */
+	assert_int_equal(vfs_rename(v, "/out/x", "/r/a/sub/x", 0), 0);
+	got = conf_events(w, 1, ev, &n);
+	assert_string_equal(got, "MOVED_TO a/sub/x;");
+	assert_int_not_equal(ev[0].cookie, 0);
+	free(got);
+	assert_int_equal(vfs_rename(v, "/r/b/g", "/out/g", 0), 0);
+	got = conf_events(w, 1, ev, &n);
+	assert_string_equal(got, "MOVED_FROM b/g;");
+	assert_int_not_equal(ev[0].cookie, 0);
+	free(got);
+	/* A directory moved within the tree reports under its new name,
+	 * and so does everything below it. */
+	assert_int_equal(vfs_rename(v, "/r/a", "/r/b/a2", 0), 0);
+	conf_expect_move(w, wd, 2, "MOVED_FROM|ISDIR a;MOVED_TO|ISDIR b/a2;");
+	assert_int_equal(vfs_unlink(v, "/r/b/a2/sub/x"), 0);
+	assert_events(w, 1, "DELETE b/a2/sub/x;");
+	/* So after its parent moves. */
+	assert_int_equal(vfs_rename(v, "/r/b", "/r/c", 0), 0);
+	conf_expect_move(w, wd, 2, "MOVED_FROM|ISDIR b;MOVED_TO|ISDIR c;");
+	conf_mkdir(v, "/r/c/a2/sub/d");
+	assert_events(w, 1, "CREATE|ISDIR c/a2/sub/d;");
+	/* Moved out, it is no longer reported; moved back in, it is again,
+	 * under the name it comes back with. */
+	assert_int_equal(vfs_rename(v, "/r/c/a2", "/out/a2", 0), 0);
+	assert_events(w, 1, "MOVED_FROM|ISDIR c/a2;");
+	conf_mkdir(v, "/out/a2/sub/d/e");
+	assert_events(w, 0, "");
+	assert_int_equal(vfs_rename(v, "/out/a2", "/r/back", 0), 0);
+	assert_events(w, 1, "MOVED_TO|ISDIR back;");
+	assert_int_equal(vfs_rmdir(v, "/r/back/sub/d/e"), 0);
+	assert_events(w, 1, "DELETE|ISDIR back/sub/d/e;");
+	/* The watched directory itself moves: MOVE_SELF, and names stay
+	 * relative to it. */
+	assert_int_equal(vfs_rename(v, "/r", "/r2", 0), 0);
+	assert_events(w, 1, "MOVE_SELF;");
+	conf_mkdir(v, "/r2/c/new");
+	assert_events(w, 1, "CREATE|ISDIR c/new;");
+	vfs_watcher_free(w);
+}
+
 int conf_run_watch(void)
 {
 	struct CMUnitTest tests[] = {
@@ -519,6 +602,7 @@ int conf_run_watch(void)
 	        CONF_TEST(test_watch_descriptor_and_small_buffer),
 	        CONF_TEST(test_watch_recursive_names_paths),
 	        CONF_TEST(test_watch_on_a_mount),
+	        CONF_TEST(test_watch_recursive_moves),
 	};
 	return CONF_RUN_GROUP("watch", tests);
 }
