@@ -251,14 +251,27 @@ static void *iw_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * v->inotify is set once, under wlock, while threads changing a store may
+ * already look at it without that lock (vfs__inotify_sync): it is
+ * published with release and read with acquire, so whoever sees the
+ * pointer sees the structure complete.
+ */
+static struct vfs_inotify *iw_get(vfs *v)
+{
+	return __atomic_load_n(&v->inotify, __ATOMIC_ACQUIRE);
+}
+
 void vfs__inotify_sync(vfs *v)
 {
+	struct vfs_inotify *in = iw_get(v);
+
 	/* The kernel queues the records of a system call before it
 	 * returns; reading them here, in the thread that made the change,
 	 * keeps events in the order of the operations, and a directory
 	 * just made is watched before the next operation runs in it. */
-	if (v->inotify != NULL)
-		iw_drain(v->inotify);
+	if (in != NULL)
+		iw_drain(in);
 }
 
 /* ---- watch and unwatch ------------------------------------------------- */
@@ -296,7 +309,7 @@ static int iw_start(vfs *v)
 		return -EAGAIN;
 	}
 	in->running = true;
-	v->inotify = in;
+	__atomic_store_n(&v->inotify, in, __ATOMIC_RELEASE);
 	return 0;
 }
 

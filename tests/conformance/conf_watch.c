@@ -9,6 +9,8 @@
 #include "conf.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -589,6 +591,171 @@ static void test_watch_recursive_moves(void **state)
 	vfs_watcher_free(w);
 }
 
+/* ---- threads ------------------------------------------------------------ */
+
+#define CONF_WATCH_DIRS 4
+
+typedef struct conf_watch_worker {
+	vfs *v;
+	vfs_watcher *w; /* shared; NULL: use a watcher of its own */
+	int id;
+	atomic_bool *done; /* set when the tree stops changing */
+	long rounds;       /* done (watchers), or to do (the changer) */
+	int failures;
+	char note[160];
+} conf_watch_worker;
+
+static void conf_watch_fail(conf_watch_worker *t, const char *what, long rc)
+{
+	if (t->failures++ == 0)
+		snprintf(t->note, sizeof t->note, "thread %d: %s -> %ld", t->id,
+		         what, rc);
+}
+
+/* Read what is queued; every record must be well formed. */
+static void conf_watch_read_checked(conf_watch_worker *t, vfs_watcher *w)
+{
+	_Alignas(vfs_event) char buf[4 * (sizeof(vfs_event) + 64)];
+	int64_t got;
+
+	while ((got = vfs_watcher_read(w, buf, sizeof buf)) > 0) {
+		for (int64_t off = 0; off < got;) {
+			vfs_event *e = (vfs_event *)(buf + off);
+			uint32_t kind = e->mask & ~VFS_EV_ISDIR;
+
+			off += (int64_t)sizeof *e + e->len;
+			if (off > got || (kind & (kind - 1)) != 0 ||
+			    strcmp(conf_mask_name(kind), "?") == 0 ||
+			    (e->wd == -1) != (kind == VFS_EV_OVERFLOW) ||
+			    (e->len > 0 && e->name[e->len - 1] != '\0'))
+				conf_watch_fail(t, "bad record", e->mask);
+		}
+	}
+	if (got < 0)
+		conf_watch_fail(t, "read", (long)got);
+}
+
+/* Add and remove watches on the directories and read, until done. */
+static void *conf_watch_churn(void *arg)
+{
+	conf_watch_worker *t = arg;
+	vfs_watcher *w = t->w;
+	char p[32];
+
+	while (!atomic_load(t->done) || t->rounds < 50) {
+		int k = (int)((t->rounds + t->id) % CONF_WATCH_DIRS);
+		int wd, rc;
+
+		if (t->w == NULL &&
+		    (rc = vfs_watcher_new(t->v, &w, NULL)) < 0) {
+			conf_watch_fail(t, "watcher_new", rc);
+			break;
+		}
+		snprintf(p, sizeof p, "/t/d%d", k);
+		wd = vfs_watch_add(w, p, VFS_EV_ALL,
+		                   (k & 1) ? VFS_WATCH_RECURSIVE : 0);
+		if (wd < 1)
+			conf_watch_fail(t, "watch_add", wd);
+		conf_watch_read_checked(t, w);
+		/* Another thread may have removed the same watch. */
+		rc = vfs_watch_remove(w, wd);
+		if (rc != 0 && !(rc == -EINVAL && t->w != NULL))
+			conf_watch_fail(t, "watch_remove", rc);
+		conf_watch_read_checked(t, w);
+		if (t->w == NULL)
+			vfs_watcher_free(w);
+		t->rounds++;
+	}
+	return NULL;
+}
+
+/* Create, write, move and remove files and directories in /t. */
+static void *conf_watch_mutate(void *arg)
+{
+	conf_watch_worker *t = arg;
+	char p[64], q[64];
+	int rc;
+
+	for (long i = 0; i < t->rounds; i++) {
+		int k = (int)(i % CONF_WATCH_DIRS);
+		int fd;
+
+		snprintf(p, sizeof p, "/t/d%d/f%ld", k, i);
+		snprintf(q, sizeof q, "/t/d%d/s/g%ld",
+		         (k + 1) % CONF_WATCH_DIRS, i);
+		fd = vfs_open(t->v, p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0) {
+			conf_watch_fail(t, "create", fd);
+			continue;
+		}
+		if (vfs_write(t->v, fd, "x", 1) != 1)
+			conf_watch_fail(t, "write", -1);
+		if ((rc = vfs_close(t->v, fd)) != 0)
+			conf_watch_fail(t, "close", rc);
+		if ((rc = vfs_rename(t->v, p, q, 0)) != 0)
+			conf_watch_fail(t, "rename", rc);
+		snprintf(p, sizeof p, "/t/d%d/s/x", k);
+		if ((rc = vfs_mkdir(t->v, p, 0755)) != 0)
+			conf_watch_fail(t, "mkdir", rc);
+		if ((rc = vfs_rename(t->v, p, "/t/y", 0)) != 0)
+			conf_watch_fail(t, "rename dir", rc);
+		if ((rc = vfs_rmdir(t->v, "/t/y")) != 0)
+			conf_watch_fail(t, "rmdir", rc);
+		if ((rc = vfs_unlink(t->v, q)) != 0)
+			conf_watch_fail(t, "unlink", rc);
+	}
+	atomic_store(t->done, true);
+	return NULL;
+}
+
+static void test_watch_threads_add_remove_read(void **state)
+{
+	vfs *v = conf_vfs(state);
+	/* SHARED threads use one watcher, one more makes and frees its own,
+	 * the last changes the tree. */
+	enum { SHARED = 3, ALL = SHARED + 2 };
+	conf_watch_worker t[ALL];
+	pthread_t th[ALL];
+	atomic_bool done = false;
+	vfs_watcher *w;
+	char p[32];
+
+	conf_mkdir(v, "/t");
+	for (int k = 0; k < CONF_WATCH_DIRS; k++) {
+		snprintf(p, sizeof p, "/t/d%d", k);
+		conf_mkdir(v, p);
+		snprintf(p, sizeof p, "/t/d%d/s", k);
+		conf_mkdir(v, p);
+	}
+	w = conf_watcher(v, 0);
+	for (int i = 0; i < ALL; i++) {
+		t[i] = (conf_watch_worker){.v = v, .id = i, .done = &done};
+		t[i].w = i < SHARED ? w : NULL;
+	}
+	t[ALL - 1].rounds = 150;
+	for (int i = 0; i < ALL; i++)
+		assert_int_equal(pthread_create(&th[i], NULL,
+		                                i == ALL - 1 ? conf_watch_mutate
+		                                             : conf_watch_churn,
+		                                &t[i]),
+		                 0);
+	for (int i = 0; i < ALL; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		if (t[i].failures != 0)
+			fail_msg("%s (%d unexpected results)", t[i].note,
+			         t[i].failures);
+	}
+	/* Every watch was removed: nothing more is reported, and the
+	 * watcher works as new. */
+	free(conf_events(w, 0, NULL, NULL));
+	conf_mkdir(v, "/t/d0/late");
+	assert_events(w, 0, "");
+	assert_true(vfs_watch_add(w, "/t/d0", VFS_EV_ALL, 0) >= 1);
+	assert_int_equal(vfs_rmdir(v, "/t/d0/late"), 0);
+	assert_events(w, 1, "DELETE|ISDIR late;");
+	vfs_watcher_free(w);
+}
+
 int conf_run_watch(void)
 {
 	struct CMUnitTest tests[] = {
@@ -603,6 +770,7 @@ int conf_run_watch(void)
 	        CONF_TEST(test_watch_recursive_names_paths),
 	        CONF_TEST(test_watch_on_a_mount),
 	        CONF_TEST(test_watch_recursive_moves),
+	        CONF_TEST(test_watch_threads_add_remove_read),
 	};
 	return CONF_RUN_GROUP("watch", tests);
 }
