@@ -18,7 +18,9 @@
  * Queues are bounded: at the limit one VFS_EV_OVERFLOW record is queued
  * and later events are dropped until the reader catches up. Identical
  * consecutive records are merged while unread, as inotify does. The
- * watcher's eventfd is readable exactly while records are queued.
+ * watcher's eventfd is readable exactly while records are queued. Adding
+ * or removing a watch, and unmounting, first read what the kernel holds,
+ * so the records of earlier changes go to the watches of that time.
  *
  * Contents: records and queue, recursive maps, delivery, the public API.
  */
@@ -722,6 +724,8 @@ void vfs__watch_unmount(vfs *v, struct vfs_mount *mnt)
 {
 	if (!vfs__watching(v))
 		return;
+	if (mnt->host_events)
+		vfs__inotify_sync(v); /* what happened before, first */
 	pthread_mutex_lock(&v->wlock);
 	for (struct vfs_watcher *w = v->watchers; w != NULL; w = w->next) {
 		struct watch *wt, *next;
@@ -875,6 +879,8 @@ VFS_EXTERN int vfs_watch_add(vfs_watcher *w, const char *path, uint32_t mask,
 		rc = -ENOTDIR;
 		goto out;
 	}
+	/* Records the kernel holds from before are not the new watch's. */
+	vfs__inotify_sync(v);
 	pthread_mutex_lock(&v->wlock);
 	pthread_mutex_lock(&w->lock);
 	for (wt = w->watches; wt != NULL; wt = wt->next)
@@ -928,6 +934,9 @@ VFS_EXTERN int vfs_watch_remove(vfs_watcher *w, int wd)
 	if (w == NULL)
 		return -EINVAL;
 	pthread_rwlock_rdlock(&w->v->mlock);
+	/* Records of changes made before the removal come before IGNORED,
+	 * also those the kernel holds for a host-backed store. */
+	vfs__inotify_sync(w->v);
 	pthread_mutex_lock(&w->v->wlock);
 	pthread_mutex_lock(&w->lock);
 	for (wt = w->watches; wt != NULL; wt = wt->next) {

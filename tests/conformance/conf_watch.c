@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 typedef struct conf_ev {
 	int32_t wd;
@@ -508,6 +509,44 @@ static void test_watch_on_a_mount(void **state)
 	vfs_watcher_free(w);
 }
 
+/* ---- changes made on the host ------------------------------------------ */
+
+/* The host path of path in the disk store under test (its spec may go
+ * on with ",options"). */
+static void conf_host_path(void **state, const char *path, char *out,
+                           size_t size)
+{
+	const char *dir = conf_store_file(state);
+	int n = snprintf(out, size, "%.*s%s", (int)strcspn(dir, ","), dir,
+	                 path);
+
+	assert_true(n > 0 && (size_t)n < size);
+}
+
+/* disk: make the calling thread read what the kernel queued so far (a
+ * change through the VFS does), outside every watched tree. */
+static void conf_settle(vfs *v)
+{
+	conf_mkdir(v, "/settle");
+	assert_int_equal(vfs_rmdir(v, "/settle"), 0);
+}
+
+typedef void conf_mkdir_fn(void **state, const char *path);
+
+static void conf_mkdir_vfs(void **state, const char *path)
+{
+	conf_mkdir(conf_vfs(state), path);
+}
+
+/* disk: make a directory on the host, as another process would. */
+static void conf_mkdir_host(void **state, const char *path)
+{
+	char host[1400];
+
+	conf_host_path(state, path, host, sizeof host);
+	assert_int_equal(mkdir(host, 0755), 0);
+}
+
 /* ---- moves -------------------------------------------------------------- */
 
 /* Records that start with one move, "FROM;TO;...": the pair on wd with
@@ -588,6 +627,85 @@ static void test_watch_recursive_moves(void **state)
 	assert_events(w, 1, "MOVE_SELF;");
 	conf_mkdir(v, "/r2/c/new");
 	assert_events(w, 1, "CREATE|ISDIR c/new;");
+	vfs_watcher_free(w);
+}
+
+/* ---- unmounting --------------------------------------------------------- */
+
+static void test_watch_unmount_ends_its_watches(void **state)
+{
+	vfs *v = conf_vfs(state);
+	conf_ev ev[CONF_MAX_EV];
+	vfs_watcher_options o;
+	vfs_watcher *w;
+	int wroot, wm, wd, wf, n;
+	char spec[1400], *got;
+
+	if (conf_is("memory"))
+		snprintf(spec, sizeof spec, "memory");
+	else
+		conf_extra_spec(state, spec, sizeof spec);
+	assert_int_equal(vfs_mount_spec(v, "/m", spec, NULL, 0), 0);
+	conf_mkdir(v, "/m/d");
+	conf_put(v, "/m/d/f", "f");
+	conf_mkdir(v, "/other");
+	memset(&o, 0, sizeof o);
+	o.version = VFS_WATCHER_OPTIONS_VERSION;
+	o.max_watches = 7;
+	assert_int_equal(vfs_watcher_new(v, &w, &o), 0);
+	wroot = vfs_watch_add(w, "/", VFS_EV_ALL, 0);
+	/* Three entries: the watch, /m and /m/d (and /m/d/e later). */
+	wm = vfs_watch_add(w, "/m", VFS_EV_ALL, VFS_WATCH_RECURSIVE);
+	wd = vfs_watch_add(w, "/m/d", VFS_EV_ALL, 0);
+	wf = vfs_watch_add(w, "/m/d/f", VFS_EV_ALL, 0);
+	assert_true(wroot >= 1 && wm >= 1 && wd >= 1 && wf >= 1);
+	conf_mkdir(v, "/m/d/e");
+	assert_int_equal(vfs_watch_add(w, "/other", VFS_EV_ALL, 0), -ENOSPC);
+	/* Unread records stay; each watch in the store ends with IGNORED. */
+	assert_int_equal(vfs_mount_remove(v, "/m"), 0);
+	got = conf_events(w, 5, ev, &n);
+	free(got);
+	assert_int_equal(n, 5);
+	/* The directory's creation, once for each of its two watches. */
+	assert_true((ev[0].wd == wm && ev[1].wd == wd) ||
+	            (ev[0].wd == wd && ev[1].wd == wm));
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ev[i].mask, VFS_EV_CREATE | VFS_EV_ISDIR);
+		assert_string_equal(ev[i].name, ev[i].wd == wm ? "d/e" : "e");
+	}
+	for (int i = 2; i < 5; i++) {
+		assert_int_equal(ev[i].mask, VFS_EV_IGNORED);
+		assert_true(ev[i].wd == wm || ev[i].wd == wd || ev[i].wd == wf);
+		for (int j = 2; j < i; j++)
+			assert_int_not_equal(ev[i].wd, ev[j].wd);
+	}
+	/* Nothing is left of them: not their wds, not their places. */
+	assert_int_equal(vfs_watch_remove(w, wm), -EINVAL);
+	assert_int_equal(vfs_watch_remove(w, wd), -EINVAL);
+	assert_int_equal(vfs_watch_remove(w, wf), -EINVAL);
+	assert_int_equal(vfs_mount_spec(v, "/m", spec, NULL, 0), 0);
+	conf_mkdir(v, "/m/d2");
+	assert_events(w, 0, "");
+	assert_true(vfs_watch_add(w, "/other", VFS_EV_ALL, 0) >= 1);
+	wm = vfs_watch_add(w, "/m", VFS_EV_ALL, VFS_WATCH_RECURSIVE);
+	assert_true(wm >= 1);
+	conf_mkdir(v, "/m/d2/x");
+	got = conf_events(w, 1, ev, &n);
+	assert_string_equal(got, "CREATE|ISDIR d2/x;");
+	assert_int_equal(ev[0].wd, wm);
+	free(got);
+	/* The root store's watch was not touched. */
+	conf_mkdir(v, "/z");
+	got = conf_events(w, 1, ev, &n);
+	assert_string_equal(got, "CREATE|ISDIR z;");
+	assert_int_equal(ev[0].wd, wroot);
+	free(got);
+	/* Unmounting again, then freeing the watcher. */
+	assert_int_equal(vfs_mount_remove(v, "/m"), 0);
+	got = conf_events(w, 1, ev, &n);
+	assert_string_equal(got, "IGNORED;");
+	assert_int_equal(ev[0].wd, wm);
+	free(got);
 	vfs_watcher_free(w);
 }
 
@@ -756,6 +874,83 @@ static void test_watch_threads_add_remove_read(void **state)
 	vfs_watcher_free(w);
 }
 
+/* Records rendered with the watch they came on: "a:CREATE|ISDIR 1;". */
+static char *conf_events_of(vfs_watcher *w, int want, int wa, int wb)
+{
+	conf_ev ev[CONF_MAX_EV];
+	int n = conf_collect(w, ev, want);
+	size_t cap = 64 + (size_t)n * 300;
+	char *out = malloc(cap), *p = out;
+
+	assert_non_null(out);
+	*p = '\0';
+	for (int i = 0; i < n && i < CONF_MAX_EV; i++)
+		p += snprintf(p, cap - (size_t)(p - out), "%s:%s%s%s%s;",
+		              ev[i].wd == wa   ? "a"
+		              : ev[i].wd == wb ? "b"
+		                               : "?",
+		              conf_mask_name(ev[i].mask),
+		              (ev[i].mask & VFS_EV_ISDIR) ? "|ISDIR" : "",
+		              ev[i].name[0] ? " " : "", ev[i].name);
+	return out;
+}
+
+/*
+ * A consumer that removes a watch between two reads, with records of two
+ * watches queued: what was queued for both stays, the removed watch's
+ * records end with IGNORED, and the other watch loses nothing.
+ */
+static void conf_remove_between_reads(void **state, conf_mkdir_fn *mk)
+{
+	vfs *v = conf_vfs(state);
+	_Alignas(vfs_event) char one[sizeof(vfs_event) + 8];
+	vfs_event *e = (vfs_event *)one;
+	vfs_watcher *w;
+	char *got;
+	int wa, wb;
+
+	conf_mkdir(v, "/a");
+	conf_mkdir(v, "/b");
+	w = conf_watcher(v, 0);
+	wa = vfs_watch_add(w, "/a", VFS_EV_CREATE, 0);
+	wb = vfs_watch_add(w, "/b", VFS_EV_CREATE, 0);
+	assert_true(wa >= 1 && wb >= 1);
+	mk(state, "/a/1");
+	mk(state, "/b/1");
+	mk(state, "/a/2");
+	mk(state, "/b/2");
+	conf_settle(v);
+	/* Read one record, then remove the watch it came on. */
+	assert_int_equal(vfs_watcher_read(w, one, sizeof one), sizeof one);
+	assert_int_equal(e->wd, wa);
+	assert_string_equal(e->name, "1");
+	mk(state, "/a/3");
+	mk(state, "/b/3");
+	assert_int_equal(vfs_watch_remove(w, wa), 0);
+	mk(state, "/a/4");
+	mk(state, "/b/4");
+	conf_settle(v);
+	got = conf_events_of(w, 7, wa, wb);
+	assert_string_equal(got, "b:CREATE|ISDIR 1;a:CREATE|ISDIR 2;"
+	                         "b:CREATE|ISDIR 2;a:CREATE|ISDIR 3;"
+	                         "b:CREATE|ISDIR 3;a:IGNORED;"
+	                         "b:CREATE|ISDIR 4;");
+	free(got);
+	vfs_watcher_free(w);
+}
+
+static void test_watch_remove_between_reads(void **state)
+{
+	conf_remove_between_reads(state, conf_mkdir_vfs);
+}
+
+/* disk: the same with changes made on the host, which the bridge may
+ * not have read yet when the watch is removed. */
+static void test_watch_remove_between_reads_host(void **state)
+{
+	conf_remove_between_reads(state, conf_mkdir_host);
+}
+
 int conf_run_watch(void)
 {
 	struct CMUnitTest tests[] = {
@@ -770,7 +965,10 @@ int conf_run_watch(void)
 	        CONF_TEST(test_watch_recursive_names_paths),
 	        CONF_TEST(test_watch_on_a_mount),
 	        CONF_TEST(test_watch_recursive_moves),
+	        CONF_TEST(test_watch_unmount_ends_its_watches),
 	        CONF_TEST(test_watch_threads_add_remove_read),
+	        CONF_TEST(test_watch_remove_between_reads),
+	        CONF_TEST_ON("disk", test_watch_remove_between_reads_host),
 	};
 	return CONF_RUN_GROUP("watch", tests);
 }
