@@ -26,6 +26,9 @@
  * one thread. The thread holds the namespace read lock while it turns a
  * batch of kernel records into vfs events, so a mount cannot go away
  * under it; IN_Q_OVERFLOW becomes VFS_EV_OVERFLOW for every watcher.
+ * The records lost may be those that kept recursive maps and pinned
+ * directories right, so the maps are then rescanned and pinned directories
+ * without a link reported gone.
  *
  * Contents: the table of inotify watches, watch/unwatch, the thread.
  */
@@ -124,26 +127,28 @@ static uint32_t iw_translate(uint32_t m)
 	return 0;
 }
 
-/* Report pinned directories of mnt that have no link left. */
+/* Report pinned directories of mnt (of every mount: NULL) that have no
+ * link left. */
 static void iw_reap(struct vfs_inotify *in, struct vfs_mount *mnt)
 {
-	vfs_store *s = mnt->store;
-
 	for (;;) {
+		struct vfs_mount *gone_mnt = NULL;
 		uint64_t gone = VFS__NOID;
 
 		pthread_mutex_lock(&in->lock);
 		for (size_t i = 0; i < IW_BUCKETS && gone == VFS__NOID; i++) {
 			for (struct iw *e = in->by_wd[i]; e != NULL;
 			     e = e->next) {
+				vfs_store *s = e->mnt->store;
 				vfs_attr a;
 
-				if (e->mnt != mnt || e->node == NULL ||
-				    e->reaped)
+				if ((mnt != NULL && e->mnt != mnt) ||
+				    e->node == NULL || e->reaped)
 					continue;
 				if (s->ops.getattr(s->state, e->id, &a) == 0 &&
 				    a.nlink == 0) {
 					e->reaped = true;
+					gone_mnt = e->mnt;
 					gone = e->id;
 					break;
 				}
@@ -152,7 +157,7 @@ static void iw_reap(struct vfs_inotify *in, struct vfs_mount *mnt)
 		pthread_mutex_unlock(&in->lock);
 		if (gone == VFS__NOID)
 			return;
-		vfs__watch_deliver_gone(in->v, mnt, gone);
+		vfs__watch_deliver_gone(in->v, gone_mnt, gone);
 	}
 }
 
@@ -164,7 +169,9 @@ static void iw_dispatch(struct vfs_inotify *in, const struct inotify_event *ie)
 	uint32_t kind;
 
 	if (ie->mask & IN_Q_OVERFLOW) {
+		/* Lost records may include removals of pinned directories. */
 		vfs__watch_overflow(v);
+		iw_reap(in, NULL);
 		return;
 	}
 	pthread_mutex_lock(&in->lock);

@@ -13,7 +13,9 @@
  * moved in, rewritten when a directory moves inside the tree, and pruned
  * when one is removed or moved out. A directory created under a recursive
  * watch is scanned at once and every entry found is reported as created,
- * so nothing made in it before the map knew it is lost.
+ * so nothing made in it before the map knew it is lost. Maps follow every
+ * event, queued or not, so a full queue does not leave them behind; when
+ * the kernel drops records of a host-backed store, they are rescanned.
  *
  * Queues are bounded: at the limit one VFS_EV_OVERFLOW record is queued
  * and later events are dropped until the reader catches up. Identical
@@ -49,6 +51,7 @@ struct wentry {
 	uint64_t id; /* VFS__NOID: empty slot */
 	char *rel;   /* path below the watch, "" for its root */
 	bool hw;     /* has an inotify watch (host-backed stores) */
+	bool seen;   /* found by the latest map_resync() */
 };
 
 struct watch {
@@ -206,6 +209,7 @@ static int map_add(struct vfs_watcher *w, struct watch *wt, uint64_t id,
 			return -ENOMEM;
 		free(e->rel);
 		e->rel = copy;
+		e->seen = true;
 		return 0;
 	}
 	if (w->nentries >= w->max_watches)
@@ -221,6 +225,7 @@ static int map_add(struct vfs_watcher *w, struct watch *wt, uint64_t id,
 	wt->map[i].id = id;
 	wt->map[i].rel = copy;
 	wt->map[i].hw = false;
+	wt->map[i].seen = true;
 	wt->map_count++;
 	w->nentries++;
 	return 1;
@@ -256,26 +261,39 @@ static bool rel_under(const char *rel, const char *prefix, size_t plen)
 	       (rel[plen] == '\0' || rel[plen] == '/');
 }
 
-/* Drop the directory at rel and everything below it. */
-static void map_prune(struct vfs_watcher *w, struct watch *wt, const char *rel)
+/* Drop every entry for which drop(entry, arg) holds. */
+static void map_drop_if(struct vfs_watcher *w, struct watch *wt,
+                        bool (*drop)(const struct wentry *, const void *),
+                        const void *arg)
 {
-	char *prefix = strdup(rel);
-	size_t plen = strlen(rel);
 	bool again = true;
 
-	if (prefix == NULL)
-		return;
 	while (again) {
 		again = false;
 		for (size_t i = 0; i < wt->map_size; i++) {
 			if (wt->map[i].id != VFS__NOID &&
-			    rel_under(wt->map[i].rel, prefix, plen)) {
+			    drop(&wt->map[i], arg)) {
 				map_del_at(w, wt, i);
 				again = true; /* entries may have shifted */
 				break;
 			}
 		}
 	}
+}
+
+static bool map_is_below(const struct wentry *e, const void *rel)
+{
+	return rel_under(e->rel, rel, strlen(rel));
+}
+
+/* Drop the directory at rel and everything below it. */
+static void map_prune(struct vfs_watcher *w, struct watch *wt, const char *rel)
+{
+	char *prefix = strdup(rel);
+
+	if (prefix == NULL)
+		return;
+	map_drop_if(w, wt, map_is_below, prefix);
 	free(prefix);
 }
 
@@ -448,6 +466,28 @@ static int map_enter(struct vfs_watcher *w, struct watch *wt, uint64_t dir,
 	return rc;
 }
 
+static bool map_not_seen(const struct wentry *e, const void *arg)
+{
+	(void)arg;
+	return !e->seen;
+}
+
+/*
+ * Map a recursive watch's tree afresh, after the kernel dropped records
+ * on a host-backed store: directories made or moved in meanwhile are
+ * entered and watched, moved ones renamed, and those no longer in the
+ * tree forgotten. Nothing is reported; the OVERFLOW record tells the
+ * consumer to rescan.
+ */
+static void map_resync(struct vfs_watcher *w, struct watch *wt)
+{
+	for (size_t i = 0; i < wt->map_size; i++)
+		wt->map[i].seen = wt->map[i].id == wt->id;
+	if (map_scan(w, wt, wt->id, "", false) < 0)
+		return; /* keep what cannot be checked */
+	map_drop_if(w, wt, map_not_seen, NULL);
+}
+
 static void watch_free(struct vfs_watcher *w, struct watch *wt)
 {
 	for (size_t i = 0; i < wt->map_size; i++) {
@@ -599,6 +639,12 @@ void vfs__watch_overflow(vfs *v)
 			w->overflowed = true;
 			queue_push(w, -1, VFS_EV_OVERFLOW, 0, NULL);
 		}
+		/* The records that kept the maps right may be among those
+		 * lost. */
+		for (struct watch *wt = w->watches; wt != NULL; wt = wt->next)
+			if ((wt->flags & VFS_WATCH_RECURSIVE) &&
+			    wt->mnt != NULL && wt->mnt->host_events)
+				map_resync(w, wt);
 		pthread_mutex_unlock(&w->lock);
 	}
 	pthread_mutex_unlock(&v->wlock);

@@ -547,6 +547,267 @@ static void conf_mkdir_host(void **state, const char *path)
 	assert_int_equal(mkdir(host, 0755), 0);
 }
 
+/* disk: rename on the host. */
+static void conf_rename_host(void **state, const char *from, const char *to)
+{
+	char hfrom[1400], hto[1400];
+
+	conf_host_path(state, from, hfrom, sizeof hfrom);
+	conf_host_path(state, to, hto, sizeof hto);
+	assert_int_equal(rename(hfrom, hto), 0);
+}
+
+/* ---- bursts and overflow ------------------------------------------------ */
+
+#define CONF_BURST       100000
+#define CONF_BURST_FILES 64
+#define CONF_QUEUE       16384 /* the default max_events */
+
+/*
+ * The file the next write of a burst goes to: never the one before
+ * (identical records would merge) and with no short period, so that a
+ * record missing anywhere in what is kept shows as a wrong name.
+ */
+static int conf_burst_next(uint32_t *seed, int prev)
+{
+	*seed = *seed * 1664525u + 1013904223u;
+	return (prev + 1 + (int)((*seed >> 16) % (CONF_BURST_FILES - 1))) %
+	       CONF_BURST_FILES;
+}
+
+/* What a burst left in a watcher's queue. */
+typedef struct conf_burst {
+	long kept;       /* leading records that are the burst, in order */
+	long overflows;  /* VFS_EV_OVERFLOW records */
+	char extra[256]; /* the first records that are not the burst */
+} conf_burst;
+
+/*
+ * Read everything queued in w and check it against the burst of writes
+ * made with conf_burst_next: the burst's MODIFY records on wd in order,
+ * and where the first is missing, an OVERFLOW record with wd -1.
+ */
+static conf_burst conf_read_burst(vfs_watcher *w, int wd)
+{
+	static _Alignas(vfs_event) char buf[64 * 1024];
+	conf_burst r = {0, 0, ""};
+	uint32_t seed = 1;
+	int file = conf_burst_next(&seed, 0);
+	bool in_burst = true;
+	int64_t got;
+
+	while ((got = vfs_watcher_read(w, buf, sizeof buf)) > 0) {
+		for (int64_t off = 0; off < got;) {
+			vfs_event *e = (vfs_event *)(buf + off);
+			char want[16];
+
+			assert_true(off + (int64_t)sizeof *e + e->len <= got);
+			off += (int64_t)sizeof *e + e->len;
+			snprintf(want, sizeof want, "f%02d", file);
+			if (in_burst && r.kept < CONF_BURST &&
+			    e->mask == VFS_EV_MODIFY && e->wd == wd &&
+			    e->cookie == 0 && e->len > 0 &&
+			    strcmp(e->name, want) == 0) {
+				r.kept++;
+				file = conf_burst_next(&seed, file);
+				continue;
+			}
+			if (in_burst && r.kept < CONF_BURST &&
+			    !(e->mask & VFS_EV_OVERFLOW))
+				fail_msg("record %ld: %s %s, wanted MODIFY %s",
+				         r.kept, conf_mask_name(e->mask),
+				         e->len ? e->name : "", want);
+			in_burst = false;
+			if (e->mask & VFS_EV_OVERFLOW) {
+				assert_int_equal(e->mask, VFS_EV_OVERFLOW);
+				assert_int_equal(e->wd, -1);
+				assert_int_equal(e->cookie, 0);
+				assert_int_equal(e->len, 0);
+				r.overflows++;
+				continue;
+			}
+			if (strlen(r.extra) < sizeof r.extra - 64)
+				snprintf(r.extra + strlen(r.extra),
+				         sizeof r.extra - strlen(r.extra),
+				         "%s%s %s;", conf_mask_name(e->mask),
+				         (e->mask & VFS_EV_ISDIR) ? "|ISDIR"
+				                                  : "",
+				         e->len ? e->name : "");
+		}
+	}
+	assert_int_equal(got, 0);
+	return r;
+}
+
+/* The tree a burst runs in: /w with the files it writes, and directories
+ * that conf_burst_moves() changes once the queue is full. */
+static void conf_burst_tree(vfs *v)
+{
+	char p[32];
+
+	conf_mkdir(v, "/w");
+	conf_mkdir(v, "/w/old");
+	conf_mkdir(v, "/w/old/sub");
+	conf_mkdir(v, "/w/leaving");
+	conf_mkdir(v, "/w/gone");
+	for (int i = 0; i < CONF_BURST_FILES; i++) {
+		snprintf(p, sizeof p, "/w/f%02d", i);
+		conf_put(v, p, "");
+	}
+}
+
+/* Make, move within, move out of and remove directories of the tree. */
+static void conf_burst_moves(vfs *v)
+{
+	conf_mkdir(v, "/w/new");
+	assert_int_equal(vfs_rename(v, "/w/old", "/w/moved", 0), 0);
+	assert_int_equal(vfs_rename(v, "/w/leaving", "/left", 0), 0);
+	assert_int_equal(vfs_rmdir(v, "/w/gone"), 0);
+}
+
+/*
+ * After an overflow, a recursive watch still follows the tree: the
+ * directories conf_burst_moves() changed while records were dropped are
+ * watched under their new names, or no longer.
+ */
+static void conf_burst_followed(vfs *v, vfs_watcher *w1, vfs_watcher *w2)
+{
+	conf_mkdir(v, "/w/new/x");
+	conf_mkdir(v, "/w/moved/sub/x");
+	conf_mkdir(v, "/left/x");
+	assert_events(w1, 2, "CREATE|ISDIR new/x;CREATE|ISDIR moved/sub/x;");
+	if (w2 != NULL)
+		assert_events(w2, 2,
+		              "CREATE|ISDIR new/x;CREATE|ISDIR moved/sub/x;");
+}
+
+static void test_watch_overflow_under_a_burst(void **state)
+{
+	vfs *v = conf_vfs(state);
+	int fds[CONF_BURST_FILES];
+	uint32_t seed = 1;
+	vfs_watcher *w;
+	conf_burst r;
+	struct pollfd p;
+	char path[32];
+	int wd, file = 0;
+
+	conf_burst_tree(v);
+	for (int i = 0; i < CONF_BURST_FILES; i++) {
+		snprintf(path, sizeof path, "/w/f%02d", i);
+		fds[i] = vfs_open(v, path, O_WRONLY, 0);
+		assert_true(fds[i] >= 0);
+	}
+	w = conf_watcher(v, 0);
+	wd = vfs_watch_add(w, "/w", VFS_EV_MODIFY | VFS_EV_CREATE,
+	                   VFS_WATCH_RECURSIVE);
+	assert_true(wd >= 1);
+	for (long i = 0; i < CONF_BURST; i++) {
+		file = conf_burst_next(&seed, file);
+		if (vfs_pwrite(v, fds[file], "x", 1, 0) != 1)
+			fail_msg("write %ld failed", i);
+	}
+	/* Changes to the tree while the queue is full are dropped too. */
+	conf_burst_moves(v);
+	/* The first 16384 records are kept, in order, then one OVERFLOW;
+	 * nothing follows it. */
+	r = conf_read_burst(w, wd);
+	assert_int_equal(r.kept, CONF_QUEUE);
+	assert_int_equal(r.overflows, 1);
+	assert_string_equal(r.extra, "");
+	p = (struct pollfd){vfs_watcher_fd(w), POLLIN, 0};
+	assert_int_equal(poll(&p, 1, 0), 0);
+	/* Read out, the queue takes records again, named right. */
+	assert_int_equal(vfs_pwrite(v, fds[0], "y", 1, 0), 1);
+	assert_events(w, 1, "MODIFY f00;");
+	conf_burst_followed(v, w, NULL);
+	for (int i = 0; i < CONF_BURST_FILES; i++)
+		assert_int_equal(vfs_close(v, fds[i]), 0);
+	vfs_watcher_free(w);
+}
+
+/* The kernel's queue limit, fs.inotify.max_queued_events. */
+static long conf_host_queue_limit(void)
+{
+	FILE *f = fopen("/proc/sys/fs/inotify/max_queued_events", "r");
+	long n = CONF_QUEUE;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = CONF_QUEUE;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * disk: the same burst made on the host directory, as another process
+ * would. The bridge reads the kernel's queue (fs.inotify.max_queued_events)
+ * in its own thread; when it falls behind, the kernel drops records and
+ * queues IN_Q_OVERFLOW, which must come out as the same single OVERFLOW
+ * record with nothing lost before it. A watcher with a queue larger than
+ * the burst shows the kernel's overflow on its own.
+ */
+static void test_watch_overflow_of_the_host_queue(void **state)
+{
+	vfs *v = conf_vfs(state);
+	int fds[CONF_BURST_FILES];
+	char host[1400], to[1400];
+	uint32_t seed = 1;
+	long kmax = conf_host_queue_limit();
+	vfs_watcher *w, *big;
+	conf_burst r;
+	int wd, bwd, file = 0;
+
+	conf_burst_tree(v);
+	for (int i = 0; i < CONF_BURST_FILES; i++) {
+		snprintf(to, sizeof to, "/w/f%02d", i);
+		conf_host_path(state, to, host, sizeof host);
+		fds[i] = open(host, O_WRONLY | O_CLOEXEC);
+		assert_true(fds[i] >= 0);
+	}
+	w = conf_watcher(v, 0);
+	wd = vfs_watch_add(w, "/w", VFS_EV_MODIFY | VFS_EV_CREATE,
+	                   VFS_WATCH_RECURSIVE);
+	assert_true(wd >= 1);
+	big = conf_watcher(v, 4 * CONF_BURST);
+	bwd = vfs_watch_add(big, "/w", VFS_EV_MODIFY | VFS_EV_CREATE,
+	                    VFS_WATCH_RECURSIVE);
+	assert_true(bwd >= 1);
+	for (long i = 0; i < CONF_BURST; i++) {
+		file = conf_burst_next(&seed, file);
+		if (pwrite(fds[file], "x", 1, 0) != 1)
+			fail_msg("host write %ld failed", i);
+	}
+	for (int i = 0; i < CONF_BURST_FILES; i++)
+		assert_int_equal(close(fds[i]), 0);
+	/* The same directory changes, on the host. */
+	conf_mkdir_host(state, "/w/new");
+	conf_rename_host(state, "/w/old", "/w/moved");
+	conf_rename_host(state, "/w/leaving", "/left");
+	conf_host_path(state, "/w/gone", host, sizeof host);
+	assert_int_equal(rmdir(host), 0);
+	conf_settle(v);
+	/* Whichever queue overflowed first, the watcher keeps the first
+	 * 16384 records (fewer if the kernel's queue is smaller, but no
+	 * fewer than it holds). */
+	r = conf_read_burst(w, wd);
+	if (kmax >= CONF_QUEUE)
+		assert_int_equal(r.kept, CONF_QUEUE);
+	else
+		assert_true(r.kept >= kmax && r.kept <= CONF_QUEUE);
+	assert_int_equal(r.overflows, 1);
+	assert_string_equal(r.extra, "");
+	r = conf_read_burst(big, bwd);
+	assert_true(r.kept >= (kmax < CONF_BURST ? kmax : CONF_BURST));
+	assert_true(r.overflows <= 1);
+	if (r.kept < CONF_BURST)
+		assert_int_equal(r.overflows, 1);
+	conf_burst_followed(v, w, big);
+	vfs_watcher_free(big);
+	vfs_watcher_free(w);
+}
+
 /* ---- moves -------------------------------------------------------------- */
 
 /* Records that start with one move, "FROM;TO;...": the pair on wd with
@@ -964,6 +1225,8 @@ int conf_run_watch(void)
 	        CONF_TEST(test_watch_descriptor_and_small_buffer),
 	        CONF_TEST(test_watch_recursive_names_paths),
 	        CONF_TEST(test_watch_on_a_mount),
+	        CONF_TEST(test_watch_overflow_under_a_burst),
+	        CONF_TEST_ON("disk", test_watch_overflow_of_the_host_queue),
 	        CONF_TEST(test_watch_recursive_moves),
 	        CONF_TEST(test_watch_unmount_ends_its_watches),
 	        CONF_TEST(test_watch_threads_add_remove_read),
