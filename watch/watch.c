@@ -65,6 +65,9 @@ struct watch {
 	bool hw;            /* the node has an inotify watch (not via map) */
 	struct wentry *map; /* recursive watches: directories below */
 	size_t map_size, map_count;
+	char *move_from; /* host-backed: a directory's MOVED_FROM, until the
+	                    next record (see move_settle) */
+	uint32_t move_cookie;
 };
 
 struct vfs_watcher {
@@ -481,6 +484,8 @@ static bool map_not_seen(const struct wentry *e, const void *arg)
  */
 static void map_resync(struct vfs_watcher *w, struct watch *wt)
 {
+	free(wt->move_from);
+	wt->move_from = NULL;
 	for (size_t i = 0; i < wt->map_size; i++)
 		wt->map[i].seen = wt->map[i].id == wt->id;
 	if (map_scan(w, wt, wt->id, "", false) < 0)
@@ -500,6 +505,7 @@ static void watch_free(struct vfs_watcher *w, struct watch *wt)
 	if (wt->hw)
 		vfs__inotify_unwatch(w->v, wt->mnt, wt->id);
 	free(wt->map);
+	free(wt->move_from);
 	free(wt);
 }
 
@@ -569,6 +575,32 @@ static void deliver(struct vfs_watcher *w, const struct vfs_ev *e)
 	}
 }
 
+/*
+ * inotify reports a directory's move as two records: MOVED_FROM on the
+ * old parent and, when the new parent is watched, MOVED_TO with the same
+ * cookie right after it. A recursive watch on a host-backed store keeps
+ * the MOVED_FROM's path until the next record. If that is the MOVED_TO
+ * into its tree, track() moves the map entries, which keep their inotify
+ * watches: records the kernel already queued under them, for changes made
+ * after the move, come out under the new name. Any other record means the
+ * directory left the tree.
+ */
+static void move_settle(struct vfs_watcher *w, const struct vfs_ev *e)
+{
+	for (struct watch *wt = w->watches; wt != NULL; wt = wt->next) {
+		if (wt->move_from == NULL)
+			continue;
+		if (e->mnt == wt->mnt &&
+		    e->mask == (VFS_EV_MOVED_TO | VFS_EV_ISDIR) &&
+		    e->cookie == wt->move_cookie && e->name != NULL &&
+		    map_find(wt, e->dir) != NULL)
+			continue;
+		map_prune(w, wt, wt->move_from);
+		free(wt->move_from);
+		wt->move_from = NULL;
+	}
+}
+
 /* Map maintenance for a recursive watch after a directory event. */
 static void track(struct vfs_watcher *w, const struct vfs_ev *e)
 {
@@ -592,12 +624,29 @@ static void track(struct vfs_watcher *w, const struct vfs_ev *e)
 			map_enter(w, wt, e->dir, e->name, rel, true);
 		} else if (kind == VFS_EV_DELETE) {
 			map_prune(w, wt, rel);
-		} else if (wt->mnt->host_events) {
-			/* inotify reports the two halves of a move apart. */
-			if (kind == VFS_EV_MOVED_FROM)
+		} else if (wt->mnt->host_events && kind == VFS_EV_MOVED_FROM) {
+			free(wt->move_from); /* see move_settle() */
+			wt->move_from = rel;
+			wt->move_cookie = e->cookie;
+			rel = NULL;
+		} else if (wt->mnt->host_events && kind == VFS_EV_MOVED_TO) {
+			const struct wentry *t = e->node != VFS__NOID
+			                                 ? map_find(wt, e->node)
+			                                 : NULL;
+
+			/* After an overflow, the rescan may have mapped it
+			 * there already. */
+			if (t == NULL || strcmp(t->rel, rel) != 0) {
+				/* a directory replaced there */
 				map_prune(w, wt, rel);
-			else if (kind == VFS_EV_MOVED_TO)
-				map_enter(w, wt, e->dir, e->name, rel, false);
+				if (wt->move_from != NULL)
+					map_move(wt, wt->move_from, rel);
+				else
+					map_enter(w, wt, e->dir, e->name, rel,
+					          false);
+			}
+			free(wt->move_from);
+			wt->move_from = NULL;
 		}
 		free(rel);
 	}
@@ -610,6 +659,7 @@ void vfs__watch_deliver(vfs *v, const struct vfs_ev *e)
 	pthread_mutex_lock(&v->wlock);
 	for (struct vfs_watcher *w = v->watchers; w != NULL; w = w->next) {
 		pthread_mutex_lock(&w->lock);
+		move_settle(w, e);
 		deliver(w, e);
 		track(w, e);
 		pthread_mutex_unlock(&w->lock);

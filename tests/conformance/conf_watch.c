@@ -891,6 +891,46 @@ static void test_watch_recursive_moves(void **state)
 	vfs_watcher_free(w);
 }
 
+/*
+ * disk: a directory renamed on the host and changed at once, before the
+ * bridge has read the rename, as a build tool's "write to a temporary
+ * directory, then rename" does: the change is reported under the new
+ * name, and nothing is reported from a directory moved out.
+ */
+static void test_watch_recursive_moves_host(void **state)
+{
+	vfs *v = conf_vfs(state);
+	vfs_watcher *w;
+	int wd;
+
+	conf_mkdir(v, "/r");
+	conf_mkdir(v, "/r/a");
+	conf_mkdir(v, "/r/a/sub");
+	conf_mkdir(v, "/out");
+	w = conf_watcher(v, 0);
+	wd = vfs_watch_add(w, "/r", VFS_EV_ALL, VFS_WATCH_RECURSIVE);
+	assert_true(wd >= 1);
+	conf_rename_host(state, "/r/a", "/r/b");
+	conf_mkdir_host(state, "/r/b/sub/x");
+	conf_settle(v);
+	conf_expect_move(w, wd, 3,
+	                 "MOVED_FROM|ISDIR a;MOVED_TO|ISDIR b;"
+	                 "CREATE|ISDIR b/sub/x;");
+	conf_rename_host(state, "/r/b/sub", "/r/sub2");
+	conf_rename_host(state, "/r/sub2", "/r/b/sub3");
+	conf_mkdir_host(state, "/r/b/sub3/x/y");
+	conf_settle(v);
+	assert_events(w, 5,
+	              "MOVED_FROM|ISDIR b/sub;MOVED_TO|ISDIR sub2;"
+	              "MOVED_FROM|ISDIR sub2;MOVED_TO|ISDIR b/sub3;"
+	              "CREATE|ISDIR b/sub3/x/y;");
+	conf_rename_host(state, "/r/b", "/out/b");
+	conf_mkdir_host(state, "/out/b/sub3/z");
+	conf_settle(v);
+	assert_events(w, 1, "MOVED_FROM|ISDIR b;");
+	vfs_watcher_free(w);
+}
+
 /* ---- unmounting --------------------------------------------------------- */
 
 static void test_watch_unmount_ends_its_watches(void **state)
@@ -1228,6 +1268,7 @@ int conf_run_watch(void)
 	        CONF_TEST(test_watch_overflow_under_a_burst),
 	        CONF_TEST_ON("disk", test_watch_overflow_of_the_host_queue),
 	        CONF_TEST(test_watch_recursive_moves),
+	        CONF_TEST_ON("disk", test_watch_recursive_moves_host),
 	        CONF_TEST(test_watch_unmount_ends_its_watches),
 	        CONF_TEST(test_watch_threads_add_remove_read),
 	        CONF_TEST(test_watch_remove_between_reads),
