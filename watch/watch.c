@@ -89,14 +89,30 @@ struct vfs_watcher {
 /* ---- records ----------------------------------------------------------- */
 
 static void queue_push(struct vfs_watcher *w, int wd, uint32_t mask,
+                       uint32_t cookie, const char *name);
+
+/* Events are about to be lost: queue the one overflow record (if it is not
+ * queued already), so that the consumer knows to rescan. Nothing is ever
+ * dropped without it. Caller holds w->lock. */
+static void queue_lost(struct vfs_watcher *w)
+{
+	if (!w->overflowed) {
+		w->overflowed = true;
+		queue_push(w, -1, VFS_EV_OVERFLOW, 0, NULL);
+	}
+}
+
+static void queue_push(struct vfs_watcher *w, int wd, uint32_t mask,
                        uint32_t cookie, const char *name)
 {
 	size_t nlen = name != NULL ? strlen(name) : 0;
 	uint32_t len = nlen ? (uint32_t)((nlen + 1 + 7) & ~(size_t)7) : 0;
 	struct wrec *r;
 
-	if (nlen >= VFS_PATH_MAX)
-		return; /* cannot be named within the limits */
+	if (nlen >= VFS_PATH_MAX) {
+		queue_lost(w); /* cannot be named within the limits */
+		return;
+	}
 	if (w->tail != NULL && !(mask & VFS_EV_OVERFLOW) &&
 	    REC(w->tail)->wd == wd && REC(w->tail)->mask == mask &&
 	    REC(w->tail)->cookie == cookie &&
@@ -113,19 +129,12 @@ static void queue_push(struct vfs_watcher *w, int wd, uint32_t mask,
 		goto link;
 	}
 	if (w->count >= w->max_events) {
-		if (!w->overflowed) {
-			w->overflowed = true;
-			queue_push(w, -1, VFS_EV_OVERFLOW, 0, NULL);
-		}
+		queue_lost(w);
 		return;
 	}
 	r = calloc(1, sizeof(*r) + sizeof(vfs_event) + len);
 	if (r == NULL) {
-		/* Out of memory is an overflow too: never a silent loss. */
-		if (!w->overflowed) {
-			w->overflowed = true;
-			queue_push(w, -1, VFS_EV_OVERFLOW, 0, NULL);
-		}
+		queue_lost(w); /* out of memory is an overflow too */
 		return;
 	}
 	REC(r)->wd = wd;
@@ -469,6 +478,16 @@ static int map_enter(struct vfs_watcher *w, struct watch *wt, uint64_t dir,
 	return rc;
 }
 
+/* map_enter() for a directory that appeared under a recursive watch. One
+ * that cannot be followed (max_watches reached, no memory or descriptor
+ * left) would lose every event below it: that is an overflow. */
+static void map_follow(struct vfs_watcher *w, struct watch *wt, uint64_t dir,
+                       const char *name, const char *rel, bool synth)
+{
+	if (map_enter(w, wt, dir, name, rel, synth) < 0)
+		queue_lost(w);
+}
+
 static bool map_not_seen(const struct wentry *e, const void *arg)
 {
 	(void)arg;
@@ -621,7 +640,7 @@ static void track(struct vfs_watcher *w, const struct vfs_ev *e)
 		if (rel == NULL)
 			continue;
 		if (kind == VFS_EV_CREATE) {
-			map_enter(w, wt, e->dir, e->name, rel, true);
+			map_follow(w, wt, e->dir, e->name, rel, true);
 		} else if (kind == VFS_EV_DELETE) {
 			map_prune(w, wt, rel);
 		} else if (wt->mnt->host_events && kind == VFS_EV_MOVED_FROM) {
@@ -642,8 +661,8 @@ static void track(struct vfs_watcher *w, const struct vfs_ev *e)
 				if (wt->move_from != NULL)
 					map_move(wt, wt->move_from, rel);
 				else
-					map_enter(w, wt, e->dir, e->name, rel,
-					          false);
+					map_follow(w, wt, e->dir, e->name, rel,
+					           false);
 			}
 			free(wt->move_from);
 			wt->move_from = NULL;
@@ -685,10 +704,7 @@ void vfs__watch_overflow(vfs *v)
 	pthread_mutex_lock(&v->wlock);
 	for (struct vfs_watcher *w = v->watchers; w != NULL; w = w->next) {
 		pthread_mutex_lock(&w->lock);
-		if (!w->overflowed) {
-			w->overflowed = true;
-			queue_push(w, -1, VFS_EV_OVERFLOW, 0, NULL);
-		}
+		queue_lost(w);
 		/* The records that kept the maps right may be among those
 		 * lost. */
 		for (struct watch *wt = w->watches; wt != NULL; wt = wt->next)
@@ -803,8 +819,8 @@ void vfs__watch_rename(vfs *v, struct vfs_mount *mnt, uint64_t olddir,
 				else if (orel != NULL)
 					map_prune(w, wt, orel);
 				else if (nrel != NULL)
-					map_enter(w, wt, newdir, newname, nrel,
-					          false);
+					map_follow(w, wt, newdir, newname, nrel,
+					           false);
 				free(orel);
 				free(nrel);
 			}

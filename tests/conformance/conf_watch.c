@@ -401,6 +401,16 @@ static void test_watch_add_and_remove(void **state)
 	conf_mkdir(v, "/third");
 	assert_int_equal(vfs_watch_add(w, "/third", VFS_EV_ALL, 0), -ENOSPC);
 	vfs_watcher_free(w);
+	/* A recursive watch that cannot follow a new directory (the watch
+	 * and /third fill max_watches) reports an overflow instead of
+	 * losing what happens below it silently. */
+	assert_int_equal(vfs_watcher_new(v, &w, &o), 0);
+	assert_true(vfs_watch_add(w, "/third", VFS_EV_CREATE,
+	                          VFS_WATCH_RECURSIVE) >= 1);
+	conf_mkdir(v, "/third/a");
+	conf_put(v, "/third/a/x", "x");
+	assert_events(w, 2, "CREATE|ISDIR a;OVERFLOW;");
+	vfs_watcher_free(w);
 	o.version = VFS_WATCHER_OPTIONS_VERSION + 9;
 	w = NULL;
 	assert_int_equal(vfs_watcher_new(v, &w, &o), -EINVAL);
@@ -985,6 +995,12 @@ static void test_watch_unmount_ends_its_watches(void **state)
 	assert_int_equal(vfs_watch_remove(w, wd), -EINVAL);
 	assert_int_equal(vfs_watch_remove(w, wf), -EINVAL);
 	assert_int_equal(vfs_mount_spec(v, "/m", spec, NULL, 0), 0);
+	if (!conf_is("memory")) {
+		/* The store kept its tree: make room under max_watches. */
+		assert_int_equal(vfs_unlink(v, "/m/d/f"), 0);
+		assert_int_equal(vfs_rmdir(v, "/m/d/e"), 0);
+		assert_int_equal(vfs_rmdir(v, "/m/d"), 0);
+	}
 	conf_mkdir(v, "/m/d2");
 	assert_events(w, 0, "");
 	assert_true(vfs_watch_add(w, "/other", VFS_EV_ALL, 0) >= 1);
