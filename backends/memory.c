@@ -769,6 +769,7 @@ static int memfs_setattr(void *store, uint64_t id, const vfs_setattr *set,
 	memfs_store *st = store;
 	struct timespec now = vfs__now();
 	memfs_node *n;
+	bool cut = false;
 	int rc = 0;
 
 	pthread_mutex_lock(&st->lock);
@@ -790,6 +791,10 @@ static int memfs_setattr(void *store, uint64_t id, const vfs_setattr *set,
 			rc = -EFBIG;
 			goto out;
 		}
+		/* As tmpfs: a new size, or a cut that finds pages to trim
+		 * (even to the same size), stamps mtime and ctime; an empty
+		 * or all-hole file cut to its own size stays as it is. */
+		cut = set->size != n->size || n->u.reg.npages > 0;
 	}
 	/* Nothing below can fail. */
 	if (set->valid & VFS_SET_MODE)
@@ -804,11 +809,12 @@ static int memfs_setattr(void *store, uint64_t id, const vfs_setattr *set,
 		n->atime = now;
 	else if (set->valid & VFS_SET_ATIME)
 		n->atime = set->atime;
-	if (set->valid & VFS_SET_MTIME_NOW)
+	if ((set->valid & VFS_SET_MTIME_NOW) || cut)
 		n->mtime = now;
 	else if (set->valid & VFS_SET_MTIME)
 		n->mtime = set->mtime;
-	n->ctime = now;
+	if (cut || (set->valid & ~(uint32_t)VFS_SET_SIZE))
+		n->ctime = now;
 	if (out)
 		memfs_fill_attr(n, out);
 out:

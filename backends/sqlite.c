@@ -1111,7 +1111,25 @@ static int sqlfs_getattr(void *store, uint64_t node, vfs_attr *out)
 	return rc;
 }
 
-/* Cut a file to size: drop blocks past it, trim the one it ends in. */
+/* Do the 4 KiB pages of a block that hold its first `keep` bytes hold
+ * anything but zeros (in the len bytes stored)? */
+static bool sqlfs_pages_hold_data(const unsigned char *p, size_t len,
+                                  size_t keep)
+{
+	size_t end = (keep + 4095) & ~(size_t)4095;
+
+	if (end > len)
+		end = len;
+	for (size_t i = 0; i < end; i++)
+		if (p[i] != 0)
+			return true;
+	return false;
+}
+
+/* Cut a file to size: drop blocks past it, trim the one it ends in. That
+ * one goes entirely when the 4 KiB pages it keeps held only zeros: they
+ * read the same as a hole, and the file then holds data exactly when a
+ * tmpfs file would still hold pages (see sqlfs_setattr_tx). */
 static int sqlfs_trim(sqlfs_store *st, sqlfs_inode *in, int64_t size)
 {
 	uint64_t bs = st->bsize;
@@ -1173,15 +1191,18 @@ static int sqlfs_trim(sqlfs_store *st, sqlfs_inode *in, int64_t size)
 			sqlite3_reset(s);
 			return 0;
 		}
+		if (!sqlfs_pages_hold_data(p, (size_t)len, in_blk))
+			in_blk = 0;
 		memcpy(st->scratch, p, in_blk);
 		sqlite3_reset(s);
-		rc = sqlfs_get(st, S_BUPD, &s);
+		rc = sqlfs_get(st, in_blk > 0 ? S_BUPD : S_BDELFROM, &s);
 		if (rc < 0)
 			return rc;
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)in->ino);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)bno);
-		sqlite3_bind_blob(s, 3, st->scratch, (int)in_blk,
-		                  SQLITE_STATIC);
+		if (in_blk > 0)
+			sqlite3_bind_blob(s, 3, st->scratch, (int)in_blk,
+			                  SQLITE_STATIC);
 		rc = sqlfs_done(st, s);
 		if (rc < 0)
 			return rc;
@@ -1201,6 +1222,7 @@ static int64_t sqlfs_setattr_tx(sqlfs_store *st, void *arg)
 	const vfs_setattr *set = a->set;
 	sqlfs_inode *in = &a->in;
 	struct timespec now = vfs__now();
+	bool cut = false;
 	int rc = sqlfs_iget(st, in->ino, in);
 
 	if (rc < 0)
@@ -1212,6 +1234,12 @@ static int64_t sqlfs_setattr_tx(sqlfs_store *st, void *arg)
 			return -EINVAL;
 		if (set->size > st->max_file_size)
 			return -EFBIG;
+		/* As tmpfs: a new size, or a cut that finds data to trim
+		 * (even to the same size), stamps mtime and ctime; an empty
+		 * or all-hole file cut to its own size stays as it is. */
+		cut = set->size != in->size || in->alloc > 0;
+		if (!cut && set->valid == VFS_SET_SIZE)
+			return 0;
 		if (set->size < in->size) {
 			rc = sqlfs_trim(st, in, set->size);
 			if (rc < 0)
@@ -1229,7 +1257,7 @@ static int64_t sqlfs_setattr_tx(sqlfs_store *st, void *arg)
 		in->atime = now;
 	else if (set->valid & VFS_SET_ATIME)
 		in->atime = set->atime;
-	if (set->valid & VFS_SET_MTIME_NOW)
+	if ((set->valid & VFS_SET_MTIME_NOW) || cut)
 		in->mtime = now;
 	else if (set->valid & VFS_SET_MTIME)
 		in->mtime = set->mtime;

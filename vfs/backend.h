@@ -106,8 +106,12 @@ typedef struct vfs_backend_ops {
 	 *  _MTIME; the core turns the _NOW bits into explicit times and has
 	 *  checked size against limits it knows). -EISDIR for a size change on
 	 *  a directory, -EINVAL on other non-regular files, -EFBIG/-ENOSPC for
-	 *  the store's limits; ctime becomes the current time. *out receives
-	 *  the new attributes. */
+	 *  the store's limits; ctime becomes the current time. _SIZE cuts the
+	 *  file as tmpfs does: a new size, or the same size on a file holding
+	 *  data, sets mtime and ctime to the current time (over an explicit
+	 *  mtime); _SIZE alone to the size of an empty or all-hole file
+	 *  changes nothing, ctime included (truncate(2) on tmpfs). *out
+	 *  receives the new attributes. */
 	int (*setattr)(void *store, uint64_t node, const vfs_setattr *set,
 	               vfs_attr *out);
 

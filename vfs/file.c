@@ -244,7 +244,8 @@ int vfs__open_node(struct vfs_ctx *c, vfs_node *node, int flags,
 			goto fail;
 	}
 	if ((flags & O_TRUNC) && S_ISREG(a.mode)) {
-		vfs_setattr set = {.valid = VFS_SET_SIZE | VFS__SET_FROM_FD,
+		vfs_setattr set = {.valid = VFS_SET_SIZE | VFS_SET_MTIME_NOW |
+		                            VFS__SET_FROM_FD,
 		                   .size = 0};
 
 		rc = vfs__do_setattr(c, node, &set, NULL);

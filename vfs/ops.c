@@ -332,10 +332,9 @@ int vfs__do_setattr(struct vfs_ctx *c, vfs_node *n, const vfs_setattr *set,
 			if (rc < 0)
 				return rc;
 		}
-		/* Truncation always updates mtime (and so ctime), as on
-		 * Linux, even when the size does not change. */
-		if (!(valid & (VFS_SET_MTIME | VFS_SET_MTIME_NOW)))
-			valid |= VFS_SET_MTIME_NOW;
+		/* The store stamps mtime and ctime when it cuts the file;
+		 * ftruncate() and O_TRUNC ask for them besides, as Linux's
+		 * do_truncate() callers other than truncate(2) do. */
 		if (c->cred->uid != 0 && kill_suid(a.mode) != a.mode) {
 			valid |= VFS_SET_MODE;
 			s.mode = kill_suid(a.mode) & 07777;
@@ -979,8 +978,7 @@ static int fd_setattr(vfs *v, int fd, const vfs_setattr *set)
 
 VFS_EXTERN int vfs_truncate(vfs *v, const char *path, int64_t size)
 {
-	vfs_setattr set = {.valid = VFS_SET_SIZE | VFS_SET_MTIME_NOW,
-	                   .size = size};
+	vfs_setattr set = {.valid = VFS_SET_SIZE, .size = size};
 
 	if (size < 0)
 		return -EINVAL;
@@ -1519,6 +1517,13 @@ VFS_EXTERN int vfs_node_setattr(vfs *v, const vfs_cred *cred, vfs_node *node,
 	s = *set;
 	if ((s.valid & SET_TIMES) == (VFS_SET_ATIME_NOW | VFS_SET_MTIME_NOW))
 		s.valid |= VFS__SET_TOUCH;
+	/* A size change here always sets mtime: FUSE sends open(O_TRUNC)
+	 * as a size alone (no descriptor, no mtime) and expects the
+	 * filesystem to stamp it, so it cannot be told from a truncate(2)
+	 * that keeps the times of an empty file. */
+	if ((s.valid & VFS_SET_SIZE) &&
+	    !(s.valid & (VFS_SET_MTIME | VFS_SET_MTIME_NOW)))
+		s.valid |= VFS_SET_MTIME_NOW;
 	NODE_BEGIN(v, cred, c)
 	rc = vfs__do_setattr(&c, node, &s, out);
 	NODE_END(v)

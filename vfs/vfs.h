@@ -305,7 +305,11 @@ VFS_EXTERN int64_t vfs_pwrite(vfs *v, int fd, const void *buf, size_t count,
 VFS_EXTERN int64_t vfs_lseek(vfs *v, int fd, int64_t offset, int whence);
 
 /**
- * Change a file's size. Holes read as zeros.
+ * Change a file's size. Holes read as zeros. mtime and ctime change as on
+ * Linux's tmpfs: ftruncate always sets them; truncate sets them when the
+ * size changes or the file holds data, so an empty or all-hole file
+ * truncated to its own size keeps them (a disk store does what its host
+ * filesystem does: ext4 always sets them).
  * @return 0; -EINVAL (negative size, or descriptor not open for writing),
  *         -EFBIG, -ENOSPC, -EISDIR, -EROFS, -EBADF.
  * Thread safety: safe.

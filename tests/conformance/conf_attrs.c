@@ -459,6 +459,71 @@ static void test_attrs_truncate_updates_mtime_ctime(void **state)
 	assert_ts_old(a.mtime);
 }
 
+/* Age path, truncate it to size (through a descriptor with by_fd) and
+ * say whether that stamped mtime and ctime (always both or neither). */
+static bool truncate_stamps(vfs *v, const char *path, bool by_fd, int64_t size)
+{
+	int fd = by_fd ? vfs_open(v, path, O_WRONLY, 0) : -1;
+	struct timespec c0;
+	vfs_attr a;
+	bool mtime_new, ctime_new;
+
+	assert_true(fd >= 0 || !by_fd);
+	conf_age(v, path);
+	c0 = conf_lstat(v, path).ctime;
+	conf_sleep_ms(10);
+	assert_int_equal(by_fd ? vfs_ftruncate(v, fd, size)
+	                       : vfs_truncate(v, path, size),
+	                 0);
+	if (by_fd)
+		assert_int_equal(vfs_close(v, fd), 0);
+	a = conf_lstat(v, path);
+	assert_int_equal(a.size, size);
+	mtime_new = a.mtime.tv_sec != CONF_OLD_SEC || a.mtime.tv_nsec != 0;
+	ctime_new =
+	        a.ctime.tv_sec != c0.tv_sec || a.ctime.tv_nsec != c0.tv_nsec;
+	assert_int_equal(mtime_new, ctime_new);
+	return mtime_new;
+}
+
+/* truncate(2) to the size a file already has stamps mtime and ctime on
+ * tmpfs only when there are data pages to trim; an empty or all-hole file
+ * keeps both. ftruncate(2) always stamps them. */
+static void test_attrs_truncate_same_size_times(void **state)
+{
+	vfs *v = conf_vfs(state);
+	char zeros[100] = {0};
+	int fd;
+
+	conf_put(v, "/data", "hello");
+	conf_put(v, "/empty", "");
+	conf_put(v, "/holes", "");
+	assert_int_equal(vfs_truncate(v, "/holes", 8192), 0);
+	assert_true(truncate_stamps(v, "/data", false, 5));
+	assert_false(truncate_stamps(v, "/empty", false, 0));
+	assert_false(truncate_stamps(v, "/holes", false, 8192));
+	assert_true(truncate_stamps(v, "/empty", true, 0));
+	assert_true(truncate_stamps(v, "/holes", true, 8192));
+	/* A cut below the only data page leaves no data to trim; a cut
+	 * inside a data page keeps that page. */
+	fd = vfs_open(v, "/p", O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_pwrite(v, fd, "x", 1, 8192), 1);
+	assert_int_equal(vfs_pwrite(v, fd, "y", 1, 20000), 1);
+	assert_int_equal(vfs_close(v, fd), 0);
+	assert_true(truncate_stamps(v, "/p", false, 4096));
+	assert_false(truncate_stamps(v, "/p", false, 4096));
+	fd = vfs_open(v, "/q", O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(vfs_pwrite(v, fd, "z", 1, 200), 1);
+	assert_int_equal(vfs_close(v, fd), 0);
+	assert_true(truncate_stamps(v, "/q", false, 100));
+	assert_true(truncate_stamps(v, "/q", false, 100));
+	conf_expect(v, "/q", zeros, sizeof zeros);
+	assert_true(truncate_stamps(v, "/q", false, 300));
+	conf_expect_str(v, "/data", "hello");
+}
+
 static void test_attrs_create_and_remove_update_parent(void **state)
 {
 	vfs *v = conf_vfs(state);
@@ -603,6 +668,7 @@ int conf_run_attrs(void)
 	        CONF_TEST(test_attrs_write_updates_mtime_ctime),
 	        CONF_TEST(test_attrs_chmod_chown_update_ctime_only),
 	        CONF_TEST(test_attrs_truncate_updates_mtime_ctime),
+	        CONF_TEST(test_attrs_truncate_same_size_times),
 	        CONF_TEST(test_attrs_create_and_remove_update_parent),
 	        CONF_TEST(test_attrs_rename_timestamps),
 	        CONF_TEST(test_attrs_opendir_readdir_keep_mtime),

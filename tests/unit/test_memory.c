@@ -562,9 +562,24 @@ static void test_memory_setattr(void **state)
 	assert_int_equal(a.mtime.tv_sec, 200);
 	assert_int_equal(a.mtime.tv_nsec, 5);
 	assert_true(ts_cmp(a.ctime, before.ctime) > 0);
-	/* Size alone leaves mtime to the core. */
+	/* As tmpfs: a new size stamps mtime and ctime; the same size on a
+	 * file with no pages changes nothing; with pages it stamps again. */
 	assert_int_equal(set_size(f, id, 10), 0);
-	assert_int_equal(attr_of(f, id).mtime.tv_sec, 200);
+	before = attr_of(f, id);
+	assert_true(ts_cmp(before.mtime, a.ctime) > 0);
+	assert_int_equal(ts_cmp(before.ctime, before.mtime), 0);
+	pause_clock();
+	assert_int_equal(set_size(f, id, 10), 0);
+	a = attr_of(f, id);
+	assert_int_equal(ts_cmp(a.mtime, before.mtime), 0);
+	assert_int_equal(ts_cmp(a.ctime, before.ctime), 0);
+	assert_int_equal(pwr(f, id, "x", 1, 0), 1);
+	before = attr_of(f, id);
+	pause_clock();
+	assert_int_equal(set_size(f, id, 10), 0);
+	a = attr_of(f, id);
+	assert_true(ts_cmp(a.mtime, before.mtime) > 0);
+	assert_true(ts_cmp(a.ctime, before.ctime) > 0);
 	assert_int_equal(set_size(f, dir, 0), -EISDIR);
 	assert_int_equal(set_size(f, lnk, 0), -EINVAL);
 	f->o->forget(f->st, id, 1);
