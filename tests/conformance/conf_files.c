@@ -163,7 +163,7 @@ static void test_files_open_mode_bits_and_ignored_flags(void **state)
 	assert_int_equal(vfs_write(v, fd, "d", 1), 1);
 	assert_int_equal(vfs_close(v, fd), 0);
 	conf_expect_str(v, "/ct", "d");
-	/* SEEK_DATA and SEEK_HOLE as on Linux (HOSTILE-INPUTS 3.5): the
+	/* SEEK_DATA and SEEK_HOLE as on Linux: the
 	 * end of file is a hole, and past it both give ENXIO. */
 	fd = vfs_open(v, "/ct", O_RDONLY, 0);
 	assert_true(fd >= 0);

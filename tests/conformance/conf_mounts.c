@@ -229,7 +229,7 @@ static void test_mounts_readonly_empty_store(void **state)
 	conf_expect_str(v, "/rw", "ok");
 }
 
-/* HOSTILE-INPUTS 3.6 on a read-only mount holding files. */
+/* A read-only mount over a store that already holds files. */
 static void test_mounts_readonly_existing_entries(void **state)
 {
 	vfs *v = conf_vfs(state);

@@ -305,7 +305,7 @@ static void test_paths_missing_parent_is_enoent(void **state)
 	free(ls);
 }
 
-/* HOSTILE-INPUTS 3.2: "." and ".." as the final component. */
+/* "." and ".." as the final component. */
 static void test_paths_dot_and_dotdot_final_component(void **state)
 {
 	vfs *v = conf_vfs(state);
