@@ -12,7 +12,8 @@
  * for "." and "..", then the mount-trie phase (mount points below this
  * directory) with an index into the trie's child list, then the store's
  * own cookies. Each phase keeps its own order stable, so an entry that
- * exists throughout an iteration is returned once.
+ * exists throughout an iteration is returned once. The same offsets are a
+ * directory descriptor's lseek() positions.
  */
 #include "core_int.h"
 #include "../watch/watch_int.h"
@@ -27,10 +28,31 @@
 /* Largest single transfer, as Linux's MAX_RW_COUNT. */
 #define RW_MAX ((size_t)0x7ffff000)
 
-/* Store cookies may use 63 bits (any non-negative host off_t): the top
- * bit marks the store phase, the next one the mount-trie phase. */
-#define OFF_PHASE_STORE (UINT64_C(1) << 63)
-#define OFF_PHASE_TRIE  (UINT64_C(1) << 62)
+/*
+ * Store cookies may use 63 bits (any non-negative host off_t), yet lseek()
+ * can only report offsets below 2^63. So offsets are
+ *   0, 1          before ".", before "..";
+ *   2^61 + i      the mount-trie phase, after its first i children;
+ *   2^62 + c      the store's cookie c, when c < 2^62;
+ *   2^63 + c      the store's cookie c otherwise;
+ * which keeps every offset of the memory and sqlite stores, and of a disk
+ * store on tmpfs, within an off_t (ext4's hash cookies may not be). The
+ * values from 2 to 2^61 name no position: reading there finds the end.
+ */
+#define OFF_TRIE       (UINT64_C(1) << 61)
+#define OFF_STORE      (UINT64_C(1) << 62)
+#define OFF_STORE_HIGH (UINT64_C(1) << 63)
+
+static uint64_t off_of_cookie(uint64_t cookie)
+{
+	return cookie < OFF_STORE ? OFF_STORE | cookie
+	                          : OFF_STORE_HIGH | cookie;
+}
+
+static uint64_t off_cookie(uint64_t off)
+{
+	return off & ~(off >= OFF_STORE_HIGH ? OFF_STORE_HIGH : OFF_STORE);
+}
 
 /* ---- the descriptor table -------------------------------------------- */
 
@@ -546,6 +568,38 @@ VFS_EXTERN int64_t vfs_write(vfs *v, int fd, const void *buf, size_t count)
 	return file_write(v, fd, buf, count, 0, true);
 }
 
+/* lseek() on a directory, as tmpfs does it (offset_dir_llseek()): SEEK_SET
+ * and SEEK_CUR only, to any position that is not negative, which is where
+ * vfs_readdir() goes on, as after vfs_dir_seek(). A current offset of
+ * 2^63 or more cannot be told: EOVERFLOW. Caller holds h->lock. */
+static int64_t dir_lseek(struct vfs_handle *h, int64_t offset, int whence)
+{
+	int64_t pos;
+
+	switch (whence) {
+	case SEEK_SET:
+		pos = offset;
+		break;
+	case SEEK_CUR:
+		if (h->dir_off > (uint64_t)INT64_MAX)
+			return -EOVERFLOW;
+		pos = (int64_t)h->dir_off;
+		if (offset > INT64_MAX - pos)
+			return -EINVAL;
+		pos += offset;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (pos < 0)
+		return -EINVAL;
+	if ((uint64_t)pos != h->dir_off) {
+		h->dir_off = (uint64_t)pos;
+		h->dbuf_len = h->dbuf_pos = 0;
+	}
+	return pos;
+}
+
 VFS_EXTERN int64_t vfs_lseek(vfs *v, int fd, int64_t offset, int whence)
 {
 	int64_t rc, base = 0;
@@ -553,16 +607,7 @@ VFS_EXTERN int64_t vfs_lseek(vfs *v, int fd, int64_t offset, int whence)
 	WITH_HANDLE(v, fd, h, rc)
 	pthread_mutex_lock(&h->lock);
 	if (S_ISDIR(h->node->type)) {
-		/* Directories: only rewinding and telling make sense. */
-		if (whence == SEEK_SET && offset >= 0) {
-			h->dir_off = (uint64_t)offset;
-			h->dbuf_len = h->dbuf_pos = 0;
-			rc = offset;
-		} else if (whence == SEEK_CUR && offset == 0) {
-			rc = (int64_t)h->dir_off;
-		} else {
-			rc = -EINVAL;
-		}
+		rc = dir_lseek(h, offset, whence);
 		goto out;
 	}
 	switch (whence) {
@@ -731,12 +776,12 @@ static int dir_fill_store(void *ctx, const char *name, size_t len, uint64_t ino,
 {
 	struct dir_fill *f = ctx;
 
-	if (len == 0 || len > VFS_NAME_MAX || next >= OFF_PHASE_STORE)
+	if (len == 0 || len > VFS_NAME_MAX || next >= OFF_STORE_HIGH)
 		return 0; /* a damaged store: skip what cannot be right */
 	if (f->mt != NULL && vfs__mt_child(f->mt, name, len) != NULL)
 		return 0;
 	return dir_emit(f->h, name, len, vfs__ino(f->mnt, ino), type,
-	                OFF_PHASE_STORE | next);
+	                off_of_cookie(next));
 }
 
 /* Refill h->dbuf from h->dir_off. Caller holds h->lock and mlock. */
@@ -760,11 +805,11 @@ static int dir_refill(vfs *v, struct vfs_handle *h)
 		if (off == 0)
 			dir_emit(h, ".", 1, a.ino, S_IFDIR, 1);
 		dir_emit(h, "..", 2, h->parent_ino ? h->parent_ino : a.ino,
-		         S_IFDIR, OFF_PHASE_TRIE);
-		off = OFF_PHASE_TRIE;
+		         S_IFDIR, OFF_TRIE);
+		off = OFF_TRIE;
 	}
-	if (!(off & OFF_PHASE_STORE) && (off & OFF_PHASE_TRIE)) {
-		uint64_t i = 0, from = off & ~OFF_PHASE_TRIE;
+	if (off >= OFF_TRIE && off < OFF_STORE) {
+		uint64_t i = 0, from = off - OFF_TRIE;
 		const struct vfs_mtree *c = n->mt ? n->mt->child : NULL;
 
 		for (; c != NULL; c = c->next, i++) {
@@ -776,16 +821,16 @@ static int dir_refill(vfs *v, struct vfs_handle *h)
 				continue;
 			vfs__node_put(v, child);
 			if (dir_emit(h, c->name, c->namelen, a.ino, S_IFDIR,
-			             OFF_PHASE_TRIE | (i + 1)))
+			             OFF_TRIE | (i + 1)))
 				return 0;
 		}
-		off = OFF_PHASE_STORE;
+		off = OFF_STORE;
 	}
-	if ((off & OFF_PHASE_STORE) && n->mnt != NULL) {
+	if (off >= OFF_STORE && n->mnt != NULL) {
 		struct dir_fill f = {.h = h, .mnt = n->mnt, .mt = n->mt};
 		vfs_store *s = n->mnt->store;
 
-		rc = s->ops.readdir(s->state, n->id, off & ~OFF_PHASE_STORE,
+		rc = s->ops.readdir(s->state, n->id, off_cookie(off),
 		                    dir_fill_store, &f);
 		if (rc < 0)
 			return rc;

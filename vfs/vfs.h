@@ -300,6 +300,14 @@ VFS_EXTERN int64_t vfs_pwrite(vfs *v, int fd, const void *buf, size_t count,
  * Move the position (SEEK_SET, SEEK_CUR, SEEK_END).
  * @return the new position; -EINVAL (bad whence or negative result),
  *         -EBADF. Positions above VFS_FILE_SIZE_MAX are -EINVAL.
+ *
+ * On a directory, as on tmpfs: SEEK_SET and SEEK_CUR only (others are
+ * -EINVAL), to any position that is not negative. Positions are the
+ * offsets of vfs_dirent.off: lseek(fd, 0, SEEK_CUR) after vfs_readdir()
+ * gives the entry's off, and lseek(fd, off, SEEK_SET) goes on after that
+ * entry, as vfs_dir_seek() does. -EOVERFLOW when the position is 2^63 or
+ * more, which only a disk store on a filesystem with 63-bit directory
+ * cookies (ext4) can reach.
  * Thread safety: safe.
  */
 VFS_EXTERN int64_t vfs_lseek(vfs *v, int fd, int64_t offset, int whence);
@@ -449,8 +457,8 @@ VFS_EXTERN const char *vfs_strerror(int err);
 /** One directory entry. */
 typedef struct vfs_dirent {
 	uint64_t ino;                /**< as vfs_attr.ino */
-	uint64_t off;                /**< pass to vfs_dir_seek to resume after
-	                                  this entry */
+	uint64_t off;                /**< pass to vfs_dir_seek (or lseek) to
+	                                  resume after this entry */
 	uint32_t type;               /**< S_IFMT bits of the entry */
 	uint32_t namelen;            /**< bytes in name */
 	char name[VFS_NAME_MAX + 1]; /**< NUL-terminated */

@@ -269,6 +269,75 @@ static void test_dirs_dir_seek_resumes_after_cookie(void **state)
 	assert_int_equal(vfs_close(v, fd), 0);
 }
 
+/* lseek() on a directory as on tmpfs: SEEK_SET and SEEK_CUR to any
+ * position that is not negative, EINVAL for the rest (SEEK_END included)
+ * leaving the position as it was; and the positions are the offsets
+ * vfs_readdir() gives, mount points and store entries alike. */
+static void test_dirs_lseek_positions(void **state)
+{
+	static const struct {
+		int64_t off;
+		int whence;
+		int64_t want;
+	} seeks[] = {
+	        {0, SEEK_CUR, 0},
+	        {5, SEEK_SET, 5},
+	        {3, SEEK_CUR, 8},
+	        {-20, SEEK_CUR, -EINVAL},
+	        {-1, SEEK_SET, -EINVAL},
+	        {0, SEEK_END, -EINVAL},
+	        {4, SEEK_END, -EINVAL},
+	        {0, SEEK_DATA, -EINVAL},
+	        {0, SEEK_HOLE, -EINVAL},
+	        {0, 7, -EINVAL},
+	        {0, SEEK_CUR, 8},
+	        {INT64_MAX, SEEK_SET, INT64_MAX},
+	        {1, SEEK_CUR, -EINVAL},
+	        {-INT64_MAX, SEEK_CUR, 0},
+	        {1 << 20, SEEK_SET, 1 << 20},
+	};
+	vfs *v = conf_vfs(state);
+	vfs_dirent de, all[16];
+	int fd, n = 0;
+
+	conf_mkdir(v, "/d");
+	conf_make_n(v, "/d", 5);
+	assert_int_equal(vfs_mount_spec(v, "/d/mnt", "memory", NULL, 0), 0);
+	fd = vfs_opendir(v, "/d");
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < sizeof seeks / sizeof seeks[0]; i++)
+		assert_int_equal(
+		        vfs_lseek(v, fd, seeks[i].off, seeks[i].whence),
+		        seeks[i].want);
+	/* Nothing there: reading finds the end. */
+	assert_int_equal(vfs_readdir(v, fd, &de), 0);
+	assert_int_equal(vfs_lseek(v, fd, 0, SEEK_SET), 0);
+	while (vfs_readdir(v, fd, &de) == 1) {
+		assert_true(n < 16);
+		all[n++] = de;
+		assert_true(de.off <= (uint64_t)INT64_MAX);
+		assert_int_equal(vfs_lseek(v, fd, 0, SEEK_CUR),
+		                 (int64_t)de.off);
+	}
+	assert_int_equal(n, 8);
+	assert_string_equal(all[0].name, ".");
+	for (int k = 0; k + 1 < n; k++) {
+		assert_int_equal(
+		        vfs_lseek(v, fd, (int64_t)all[k].off, SEEK_SET),
+		        (int64_t)all[k].off);
+		assert_int_equal(vfs_readdir(v, fd, &de), 1);
+		assert_string_equal(de.name, all[k + 1].name);
+	}
+	assert_int_equal(vfs_lseek(v, fd, (int64_t)all[n - 1].off, SEEK_SET),
+	                 (int64_t)all[n - 1].off);
+	assert_int_equal(vfs_readdir(v, fd, &de), 0);
+	/* Rewinding lists from "." again. */
+	assert_int_equal(vfs_lseek(v, fd, 0, SEEK_SET), 0);
+	assert_int_equal(vfs_readdir(v, fd, &de), 1);
+	assert_string_equal(de.name, ".");
+	assert_int_equal(vfs_close(v, fd), 0);
+}
+
 static void test_dirs_dir_seek_cookie_survives_removal(void **state)
 {
 	vfs *v = conf_vfs(state);
@@ -434,6 +503,7 @@ int conf_run_dirs(void)
 	        CONF_TEST(test_dirs_readdir_1000_entries_each_once),
 	        CONF_TEST(test_dirs_dir_seek_resumes_after_cookie),
 	        CONF_TEST(test_dirs_dir_seek_cookie_survives_removal),
+	        CONF_TEST(test_dirs_lseek_positions),
 	        CONF_TEST(test_dirs_readdir_during_mutation),
 	        CONF_TEST(test_dirs_many_long_names),
 	        CONF_TEST(test_dirs_readdir_of_removed_directory),

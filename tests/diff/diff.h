@@ -54,7 +54,8 @@ typedef enum diff_code {
 	OP_UTIMENS,
 	OP_FUTIMENS,
 	OP_READDIR,  /* a path: open, list, close */
-	OP_FREADDIR, /* a slot: rewind, list */
+	OP_FREADDIR, /* a slot: rewind, list, rewind (where a listing ends
+	                is each filesystem's own cookie, not compared) */
 	OP_FSYNC,
 	OP_NCODES
 } diff_code;

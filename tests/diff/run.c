@@ -689,6 +689,7 @@ static const char case_helpers[] =
         "\t\tnames[n] = e[n].name;\n"
         "\t\tn++;\n"
         "\t}\n"
+        "\tassert_int_equal(vfs_dir_seek(v, fd, 0), 0);\n"
         "\tqsort(names, n, sizeof names[0], diff_cmp);\n"
         "\tfor (size_t i = 0; i < n; i++) {\n"
         "\t\tstrcat(out, names[i]);\n"
@@ -910,8 +911,8 @@ void diff_print_case(FILE *f, diff_target *oracle, const diff_op *ops, size_t n,
 			fputs("\tassert_int_equal(vfs_readlink(v, ", f);
 			print_str(f, op->path, strlen(op->path));
 			if (op->len > 0)
-				fprintf(f, ", (char *)buf, %u), %s);\n", op->len,
-				        err_name(r.rc));
+				fprintf(f, ", (char *)buf, %u), %s);\n",
+				        op->len, err_name(r.rc));
 			else
 				fprintf(f, ", (char *)buf, sizeof buf), %s);\n",
 				        err_name(r.rc));

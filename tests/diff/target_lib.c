@@ -119,6 +119,10 @@ static int64_t lib_list(lib_priv *p, int fd, diff_res *res)
 	}
 	if (rc < 0)
 		return rc;
+	/* Back to the start, as sys_list() leaves it. */
+	rc = vfs_dir_seek(p->v, fd, 0);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < n; i++)
 		names[i] = ents[i].name;
 	qsort(names, n, sizeof names[0], lib_cmp_names);

@@ -144,7 +144,10 @@ static int sys_cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* List the directory open at fd from its start, sorted, into res. */
+/* List the directory open at fd from its start, sorted, into res, and
+ * leave it at the start again: where a listing ends is the filesystem's
+ * own cookie (S32_MAX on tmpfs, the last entry's offset in the library),
+ * so a directory's position is only compared where lseek() set it. */
 static int64_t sys_list(sys_priv *p, int fd, diff_res *res)
 {
 	char raw[16384];
@@ -184,6 +187,12 @@ static int64_t sys_list(sys_priv *p, int fd, diff_res *res)
 	}
 	if (got < 0) {
 		int e = errno;
+		free(store);
+		return -e;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		int e = errno;
+
 		free(store);
 		return -e;
 	}
@@ -275,9 +284,9 @@ static int64_t sys_path_in_root(sys_priv *p, const diff_op *op, diff_res *res)
 			else if (!S_ISLNK(st.st_mode))
 				rc = -EINVAL;
 			else
-				rc = SYSRC(readlinkat(f, "", p->text,
-				                      op->len > 0 ? op->len
-				                                  : DIFF_TEXT_MAX));
+				rc = SYSRC(readlinkat(
+				        f, "", p->text,
+				        op->len > 0 ? op->len : DIFF_TEXT_MAX));
 			break;
 		default:
 			rc = sys_list(p, f, res);
