@@ -77,7 +77,18 @@ VFS_EXTERN int vfs_new(vfs **out, const vfs_options *opts)
 		return -ENOMEM;
 	}
 	v->mroot->serial = ++v->mt_serial;
-	pthread_rwlock_init(&v->mlock, NULL);
+	{
+		/* Writers first: with glibc's default (readers first), a
+		 * steady stream of operations could keep vfs_mount_add()
+		 * waiting for ever. No thread takes mlock twice. */
+		pthread_rwlockattr_t ra;
+
+		pthread_rwlockattr_init(&ra);
+		pthread_rwlockattr_setkind_np(
+		        &ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&v->mlock, &ra);
+		pthread_rwlockattr_destroy(&ra);
+	}
 	pthread_mutex_init(&v->nlock, NULL);
 	pthread_mutex_init(&v->hlock, NULL);
 	pthread_mutex_init(&v->clock, NULL);
