@@ -314,22 +314,31 @@ static int64_t sys_path_in_root(sys_priv *p, const diff_op *op, diff_res *res)
 			rc = SYSRC(symlinkat(op->path2, pfd, last));
 		close(pfd);
 		return rc;
-	case OP_RENAME:
 	case OP_LINK:
-		if (op->code == OP_RENAME) {
-			/* renameat2(2) checks its flags first, then looks up
-			 * both parents. */
-			if ((op->flags & ~3) != 0 || op->flags == 3)
-				return -EINVAL;
-		} else {
-			/* linkat(2) looks up the whole old path (not
-			 * following its last component) before the new
-			 * parent. */
-			f = sys_openat2(p, op->path, O_PATH | O_NOFOLLOW, 0);
-			if (f < 0)
-				return f;
+		/* linkat(2) looks up the whole old path (following its last
+		 * component only for a trailing slash) before the new
+		 * parent; the link is made from that lookup, through its
+		 * /proc magic link, so that a symlink it follows resolves
+		 * in the root too. */
+		f = sys_openat2(p, op->path, O_PATH | O_NOFOLLOW, 0);
+		if (f < 0)
+			return f;
+		pfd2 = sys_parent(p, op->path2, last2, sizeof last2);
+		if (pfd2 < 0) {
 			close(f);
+			return pfd2;
 		}
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", f);
+		rc = SYSRC(
+		        linkat(AT_FDCWD, proc, pfd2, last2, AT_SYMLINK_FOLLOW));
+		close(f);
+		close(pfd2);
+		return rc;
+	case OP_RENAME:
+		/* renameat2(2) checks its flags first, then looks up both
+		 * parents. */
+		if ((op->flags & ~3) != 0 || op->flags == 3)
+			return -EINVAL;
 		pfd = sys_parent(p, op->path, last, sizeof last);
 		if (pfd < 0)
 			return pfd;
@@ -338,11 +347,8 @@ static int64_t sys_path_in_root(sys_priv *p, const diff_op *op, diff_res *res)
 			close(pfd);
 			return pfd2;
 		}
-		if (op->code == OP_RENAME)
-			rc = SYSRC(syscall(SYS_renameat2, pfd, last, pfd2,
-			                   last2, (unsigned)op->flags));
-		else
-			rc = SYSRC(linkat(pfd, last, pfd2, last2, 0));
+		rc = SYSRC(syscall(SYS_renameat2, pfd, last, pfd2, last2,
+		                   (unsigned)op->flags));
 		close(pfd);
 		close(pfd2);
 		return rc;
