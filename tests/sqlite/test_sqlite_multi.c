@@ -91,8 +91,10 @@ static void workload(int who, vfs *v, wmodel *m)
 		snprintf(p, sizeof(p), "/p%d/f%d", who, f);
 		if (r < 30) {
 			char rec[RECLEN + 1];
-			snprintf(rec, sizeof(rec), "c%d:%08u....\n", who,
-			         m->appends);
+			/* Fixed width: one digit, eight digits. */
+			snprintf(rec, sizeof(rec), "c%u:%08u....\n",
+			         (unsigned)who % 10u,
+			         (unsigned)m->appends % 100000000u);
 			if (v) {
 				int fd;
 				RETRY(fd = vfs_open(v, "/shared",
