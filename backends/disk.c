@@ -981,7 +981,9 @@ static int diskfs_link(void *store, uint64_t id, uint64_t dirid,
 	return 0;
 }
 
-static int diskfs_unlink(void *store, uint64_t dirid, const char *name)
+/* unlink and rmdir: unlinkat() with flags, relative to the directory. */
+static int diskfs_remove(void *store, uint64_t dirid, const char *name,
+                         int flags)
 {
 	diskfs_store *st = store;
 	diskfs_node *dir;
@@ -993,26 +995,19 @@ static int diskfs_unlink(void *store, uint64_t dirid, const char *name)
 	rc = diskfs_get_wdir(st, dirid, &dir);
 	if (rc < 0)
 		return rc;
-	if (unlinkat(dir->fd, name, 0) < 0)
+	if (unlinkat(dir->fd, name, flags) < 0)
 		return -errno;
 	return 0;
 }
 
+static int diskfs_unlink(void *store, uint64_t dirid, const char *name)
+{
+	return diskfs_remove(store, dirid, name, 0);
+}
+
 static int diskfs_rmdir(void *store, uint64_t dirid, const char *name)
 {
-	diskfs_store *st = store;
-	diskfs_node *dir;
-	int rc;
-
-	rc = diskfs_name_ok(name);
-	if (rc < 0)
-		return rc;
-	rc = diskfs_get_wdir(st, dirid, &dir);
-	if (rc < 0)
-		return rc;
-	if (unlinkat(dir->fd, name, AT_REMOVEDIR) < 0)
-		return -errno;
-	return 0;
+	return diskfs_remove(store, dirid, name, AT_REMOVEDIR);
 }
 
 static int diskfs_rename(void *store, uint64_t olddirid, const char *oldname,

@@ -411,7 +411,9 @@ static void fusefs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	fusefs_reply_entry(fs, req, node, &a);
 }
 
-static void fusefs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* unlink and rmdir: the same request shape, one core call each. */
+static void fusefs_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
+                          bool dir)
 {
 	fusefs *fs = fusefs_of(req);
 	fusefs_cred c;
@@ -420,27 +422,21 @@ static void fusefs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	rc = fusefs_name_check(name);
 	if (rc == 0) {
 		fusefs_cred_get(req, &c, false);
-		rc = vfs_node_unlink(fs->v, &c.cred, fusefs_node(fs, parent),
-		                     name);
+		rc = (dir ? vfs_node_rmdir : vfs_node_unlink)(
+		        fs->v, &c.cred, fusefs_node(fs, parent), name);
 		fusefs_cred_put(&c);
 	}
 	fuse_reply_err(req, -rc);
 }
 
+static void fusefs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fusefs_remove(req, parent, name, false);
+}
+
 static void fusefs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fusefs *fs = fusefs_of(req);
-	fusefs_cred c;
-	int rc;
-
-	rc = fusefs_name_check(name);
-	if (rc == 0) {
-		fusefs_cred_get(req, &c, false);
-		rc = vfs_node_rmdir(fs->v, &c.cred, fusefs_node(fs, parent),
-		                    name);
-		fusefs_cred_put(&c);
-	}
-	fuse_reply_err(req, -rc);
+	fusefs_remove(req, parent, name, true);
 }
 
 static void fusefs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,

@@ -1580,8 +1580,9 @@ VFS_EXTERN int vfs_node_link(vfs *v, const vfs_cred *cred, vfs_node *node,
 	return rc;
 }
 
-VFS_EXTERN int vfs_node_unlink(vfs *v, const vfs_cred *cred, vfs_node *dir,
-                               const char *name)
+/* vfs_node_unlink and vfs_node_rmdir: the same checks around one call. */
+static int node_remove(vfs *v, const vfs_cred *cred, vfs_node *dir,
+                       const char *name, bool is_rmdir)
 {
 	struct vfs_ctx c;
 	int rc;
@@ -1592,26 +1593,21 @@ VFS_EXTERN int vfs_node_unlink(vfs *v, const vfs_cred *cred, vfs_node *dir,
 	if (rc < 0)
 		return rc;
 	NODE_BEGIN(v, cred, c)
-	rc = vfs__do_unlink(&c, dir, name);
+	rc = is_rmdir ? do_rmdir(&c, dir, name) : vfs__do_unlink(&c, dir, name);
 	NODE_END(v)
 	return rc;
+}
+
+VFS_EXTERN int vfs_node_unlink(vfs *v, const vfs_cred *cred, vfs_node *dir,
+                               const char *name)
+{
+	return node_remove(v, cred, dir, name, false);
 }
 
 VFS_EXTERN int vfs_node_rmdir(vfs *v, const vfs_cred *cred, vfs_node *dir,
                               const char *name)
 {
-	struct vfs_ctx c;
-	int rc;
-
-	if (dir == NULL)
-		return -EINVAL;
-	rc = vfs__name_check(name);
-	if (rc < 0)
-		return rc;
-	NODE_BEGIN(v, cred, c)
-	rc = do_rmdir(&c, dir, name);
-	NODE_END(v)
-	return rc;
+	return node_remove(v, cred, dir, name, true);
 }
 
 VFS_EXTERN int vfs_node_rename(vfs *v, const vfs_cred *cred, vfs_node *olddir,
