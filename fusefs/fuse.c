@@ -58,11 +58,10 @@ static vfs_node *fusefs_node(fusefs *fs, fuse_ino_t ino)
 /* The nodeid for a node whose reference the kernel is about to own. */
 static fuse_ino_t fusefs_ino_give(fusefs *fs, vfs_node *n)
 {
-	if (n == fs->root) {
+	/* The session holds the root for good: no reference to hand over. */
+	if (n == fs->root)
 		vfs_node_put(fs->v, n, 1);
-		return FUSE_ROOT_ID;
-	}
-	return (fuse_ino_t)(uintptr_t)n;
+	return fusefs_ino_of(fs, n);
 }
 
 static void fusefs_ino_forget(fusefs *fs, fuse_ino_t ino, uint64_t nlookup)

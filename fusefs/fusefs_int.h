@@ -12,6 +12,7 @@
 #define FUSE_USE_VERSION 35
 
 #include <fuse_lowlevel.h>
+#include <stdint.h>
 #include <vfs/vfs.h>
 
 /* The largest single read or write we ask the kernel for, and the largest
@@ -30,6 +31,13 @@ typedef struct fusefs {
 	double negative_timeout;
 	int keep_cache; /* keep the page cache across opens */
 } fusefs;
+
+/* The nodeid the kernel knows node n by: its address, except the root's
+ * FUSE_ROOT_ID. Valid while n is referenced. */
+static inline fuse_ino_t fusefs_ino_of(const fusefs *fs, const vfs_node *n)
+{
+	return n == fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)n;
+}
 
 /* The request handlers, in fuse.c. The session's userdata is a fusefs *. */
 extern const struct fuse_lowlevel_ops fusefs_ll_ops;

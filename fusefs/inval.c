@@ -72,11 +72,6 @@ typedef struct inval_item {
 	bool entry; /* the entry changed (else only the inode) */
 } inval_item;
 
-static fuse_ino_t inval_ino(fusefs *fs, vfs_node *n)
-{
-	return n == fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)n;
-}
-
 static const vfs_cred inval_root_cred = {.uid = 0, .gid = 0};
 
 /* Drop the kernel's entry for path, or its inode's cached data. */
@@ -95,7 +90,7 @@ static void inval_send(fusefs_inval *iv, const inval_item *it)
 		                     slash == it->path ? "/" : it->path, 0,
 		                     &n) == 0) {
 			fuse_lowlevel_notify_inval_entry(
-			        iv->se, inval_ino(iv->fs, n), slash + 1,
+			        iv->se, fusefs_ino_of(iv->fs, n), slash + 1,
 			        strlen(slash + 1));
 			vfs_node_put(v, n, 1);
 		}
@@ -104,8 +99,8 @@ static void inval_send(fusefs_inval *iv, const inval_item *it)
 	}
 	if (vfs_node_resolve(v, &inval_root_cred, it->path, VFS_NOFOLLOW, &n) ==
 	    0) {
-		fuse_lowlevel_notify_inval_inode(iv->se, inval_ino(iv->fs, n),
-		                                 0, 0);
+		fuse_lowlevel_notify_inval_inode(
+		        iv->se, fusefs_ino_of(iv->fs, n), 0, 0);
 		vfs_node_put(v, n, 1);
 	}
 }
